@@ -1,0 +1,261 @@
+#include "container_init.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "exec_fifo.hpp"
+#include "mxc/sys/devices.hpp"
+#include "mxc/sys/file_util.hpp"
+#include "mxc/sys/mounts.hpp"
+#include "mxc/sys/namespaces.hpp"
+#include "mxc/sys/process_setup.hpp"
+#include "mxc/sys/rootfs.hpp"
+#include "mxc/sys/sync_channel.hpp"
+
+namespace mxc::processcontainer {
+
+namespace {
+
+constexpr const char* kMsgMap = "map";
+constexpr const char* kMsgMapped = "mapped";
+constexpr const char* kMsgReady = "ready";
+constexpr const char* kPidPrefix = "pid ";
+constexpr const char* kErrorPrefix = "error ";
+
+bool has_ns(const spec::Config& c, const char* type) {
+  if (!c.linux_) return false;
+  for (const auto& ns : c.linux_->namespaces) {
+    if (ns.type == type) return true;
+  }
+  return false;
+}
+
+bool mounts_host_dev(const spec::Config& c) {
+  for (const auto& m : c.mounts) {
+    if (m.destination != "/dev") continue;
+    for (const auto& o : m.options) {
+      if (o == "bind" || o == "rbind") return true;
+    }
+    if (m.type.value_or("") == "bind") return true;
+  }
+  return false;
+}
+
+// Everything the init does before it reports ready.
+Status setup_container(const InitRequest& req, bool new_userns) {
+  const spec::Config& c = *req.config;
+  const spec::Process& proc = *c.process;
+  if (::setsid() < 0) return sys_error("setsid");
+  if ((!c.hostname.empty() || !c.domainname.empty()) && !has_ns(c, "uts")) {
+    return make_error(std::string(c.hostname.empty() ? "domainname" : "hostname") +
+                      ": setting it requires a uts namespace");
+  }
+  MXC_TRY(sys::set_host_and_domain_name(c.hostname, c.domainname));
+
+  const std::string& rootfs = c.root->path;
+  std::optional<unsigned long> propagation;
+  if (c.linux_ && c.linux_->rootfsPropagation) {
+    auto p = sys::propagation_flag(*c.linux_->rootfsPropagation);
+    if (!p) return p.error();
+    propagation = *p;
+  }
+  unsigned long initial =
+      (propagation && (*propagation & MS_PRIVATE)) ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
+  MXC_TRY(sys::prepare_root_mount(rootfs, initial));
+  sys::UniqueFd root_fd(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) return sys_error("root.path: open " + rootfs);
+
+  sys::MountContext ctx{root_fd.get(), new_userns, has_ns(c, "cgroup")};
+  for (const auto& m : c.mounts) MXC_TRY(sys::mount_entry(ctx, m));
+
+  std::vector<spec::Device> devices;
+  if (!mounts_host_dev(c)) devices = sys::default_devices();
+  if (c.linux_) devices.insert(devices.end(), c.linux_->devices.begin(), c.linux_->devices.end());
+  MXC_TRY(sys::create_devices(root_fd.get(), devices, new_userns));
+  MXC_TRY(sys::create_dev_symlinks(root_fd.get()));
+  {
+    auto cwd = sys::open_in_root(root_fd.get(), proc.cwd, true, false);
+    if (!cwd) return cwd.error().context("process.cwd");
+  }
+  if (proc.oomScoreAdj) MXC_TRY(sys::set_oom_score_adj(*proc.oomScoreAdj));
+  root_fd.reset();
+
+  MXC_TRY(sys::enter_root(rootfs, req.no_pivot));
+  if (c.linux_) {
+    MXC_TRY(sys::apply_sysctls(c.linux_->sysctl));
+    MXC_TRY(sys::mask_paths(c.linux_->maskedPaths));
+    MXC_TRY(sys::make_paths_readonly(c.linux_->readonlyPaths));
+  }
+  MXC_TRY(sys::finish_root(c.root->readonly, propagation));
+  MXC_TRY(sys::apply_rlimits(proc.rlimits));
+  return {};
+}
+
+// After `start`: become the configured user and exec. Failures go to stderr.
+[[noreturn]] void finish_and_exec(const spec::Process& proc, const std::string& exe) {
+  auto fail = [](const Error& e) {
+    std::fprintf(stderr, "mxc-runtime: container init: %s\n", e.message.c_str());
+    ::_exit(127);
+  };
+  if (auto st = sys::switch_user(proc.user); !st) fail(st.error());
+  ::umask(proc.user.umask.value_or(022));
+  if (::chdir(proc.cwd.c_str()) != 0) fail(sys_error("process.cwd: chdir " + proc.cwd));
+  if (proc.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    fail(sys_error("process.noNewPrivileges"));
+  }
+  fail(sys::exec_process(exe, proc.args, proc.env));
+  ::_exit(127);
+}
+
+[[noreturn]] void run_init(const InitRequest& req, int sync_fd, int state_dir_fd, bool new_userns) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  auto report = [&](const Error& e) {
+    (void)sys::send_message(sync_fd, kErrorPrefix + e.message);
+    ::_exit(1);
+  };
+  if (auto st = setup_container(req, new_userns); !st) report(st.error());
+  const spec::Process& proc = *req.config->process;
+  auto exe = sys::find_executable(proc.args.front(), proc.env);
+  if (!exe) report(exe.error());
+  // The runtime may exit once we are ready; the container must outlive it.
+  ::prctl(PR_SET_PDEATHSIG, 0);
+  if (auto st = sys::send_message(sync_fd, kMsgReady); !st) ::_exit(1);
+  ::close(sync_fd);
+  if (auto st = wait_for_start(state_dir_fd); !st) ::_exit(1);
+  ::close(state_dir_fd);
+  finish_and_exec(proc, *exe);
+}
+
+// The helper: namespaces in, then fork the init with the runtime as its parent.
+[[noreturn]] void run_helper(const InitRequest& req, const sys::NamespacePlan& plan, int sync_fd,
+                             int state_dir_fd) {
+  auto report = [&](const Error& e) {
+    (void)sys::send_message(sync_fd, kErrorPrefix + e.message);
+    ::_exit(1);
+  };
+  if (auto st = sys::join_namespaces(plan); !st) report(st.error());
+  if (plan.create_flags != 0 && ::unshare(plan.create_flags) != 0) {
+    report(sys_error("unshare namespaces"));
+  }
+  bool new_userns = (plan.create_flags & CLONE_NEWUSER) != 0;
+  if (new_userns) {
+    if (!sys::send_message(sync_fd, kMsgMap)) ::_exit(1);
+    auto reply = sys::receive_message(sync_fd);
+    if (!reply || !*reply || **reply != kMsgMapped) ::_exit(1);
+    // Become root of the new namespace when the mappings include it.
+    ::setresgid(0, 0, 0);
+    ::setresuid(0, 0, 0);
+  }
+  const auto& lx = *req.config->linux_;
+  if ((plan.create_flags & CLONE_NEWTIME) && !lx.timeOffsets.empty()) {
+    std::string offsets;
+    for (const auto& [clock, off] : lx.timeOffsets) {
+      offsets += clock + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+    }
+    if (auto st = sys::write_file("/proc/self/timens_offsets", offsets); !st) {
+      report(st.error().context("linux.timeOffsets"));
+    }
+  }
+  long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) report(sys_error("clone container init"));
+  if (pid == 0) run_init(req, sync_fd, state_dir_fd, new_userns);
+  (void)sys::send_message(sync_fd, kPidPrefix + std::to_string(pid));
+  ::_exit(0);
+}
+
+void kill_and_reap(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+Result<pid_t> spawn_container(const InitRequest& req) {
+  const spec::Config& c = *req.config;
+  static const std::vector<spec::Namespace> kNone;
+  auto plan = sys::plan_namespaces(c.linux_ ? c.linux_->namespaces : kNone);
+  if (!plan) return plan.error();
+  if (!has_ns(c, "mount")) return make_error("linux.namespaces: a mount namespace is required");
+  bool new_userns = (plan->create_flags & CLONE_NEWUSER) != 0;
+  if (new_userns && (c.linux_->uidMappings.empty() || c.linux_->gidMappings.empty())) {
+    return make_error("linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+  }
+
+  MXC_TRY(create_exec_fifo(req.state_dir));
+  sys::UniqueFd state_dir_fd(::open(req.state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!state_dir_fd) return sys_error("open " + req.state_dir);
+  auto pair = sys::make_sync_pair();
+  if (!pair) return pair.error();
+  auto& [parent_end, child_end] = *pair;
+
+  pid_t helper = ::fork();
+  if (helper < 0) return sys_error("fork");
+  if (helper == 0) {
+    parent_end.reset();
+    std::vector<int> keep{child_end.get(), state_dir_fd.get()};
+    for (const auto& j : plan->join) keep.push_back(j.fd.get());
+    // Drop inherited fds (the runtime's lock among them) before anything lives on.
+    sys::close_fds_except(std::move(keep));
+    run_helper(req, *plan, child_end.get(), state_dir_fd.get());
+  }
+  child_end.reset();
+  pid_t init = -1;
+  bool ready = false;
+  std::optional<Error> error;
+  // The helper's "pid" and the init's "ready" may arrive in either order.
+  while (!(ready && init > 0)) {
+    auto msg = sys::receive_message(parent_end.get());
+    if (!msg) {
+      error = msg.error();
+      break;
+    }
+    if (!*msg) {
+      if (!error) error = make_error("container init exited during setup");
+      break;
+    }
+    const std::string& m = **msg;
+    if (m == kMsgMap) {
+      auto st = sys::write_id_mappings(helper, c.linux_->uidMappings, c.linux_->gidMappings);
+      if (!st) {
+        error = st.error().context("linux.uidMappings");
+        break;
+      }
+      if (auto s2 = sys::send_message(parent_end.get(), kMsgMapped); !s2) {
+        error = s2.error();
+        break;
+      }
+    } else if (m.rfind(kPidPrefix, 0) == 0) {
+      init = static_cast<pid_t>(std::stol(m.substr(4)));
+      while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      helper = -1;
+    } else if (m == kMsgReady) {
+      ready = true;
+    } else if (m.rfind(kErrorPrefix, 0) == 0) {
+      // Keep reading: the helper's "pid" may still come, and the init must be reaped.
+      if (!error) error = make_error(m.substr(6));
+    } else {
+      error = make_error("unexpected message from container init: " + m);
+      break;
+    }
+  }
+  if (!error) return init;
+  kill_and_reap(init);
+  kill_and_reap(helper);
+  remove_exec_fifo(req.state_dir);
+  return *error;
+}
+
+}  // namespace mxc::processcontainer

@@ -1,0 +1,25 @@
+// Building a container: the runtime forks a helper that joins and creates the
+// namespaces, and the helper forks the container's init (CLONE_PARENT, so the
+// runtime is its parent) which sets up the root and waits for `start`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "mxc/spec/config.hpp"
+#include "mxc/spec/result.hpp"
+
+namespace mxc::processcontainer {
+
+struct InitRequest {
+  const spec::Config* config = nullptr;
+  std::string state_dir;
+  bool no_pivot = false;
+};
+
+// Returns the init's pid once it is set up and blocked on the exec fifo. On
+// failure the init and helper are killed and reaped.
+Result<pid_t> spawn_container(const InitRequest& req);
+
+}  // namespace mxc::processcontainer

@@ -1,0 +1,70 @@
+#include "exec_fifo.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mxc/sys/proc_info.hpp"
+#include "mxc/sys/unique_fd.hpp"
+
+namespace mxc::processcontainer {
+
+namespace {
+constexpr const char* kFifo = "exec.fifo";
+std::string fifo_path(const std::string& state_dir) {
+  return state_dir + "/" + kFifo;
+}
+}  // namespace
+
+Status create_exec_fifo(const std::string& state_dir) {
+  if (::mkfifo(fifo_path(state_dir).c_str(), 0600) != 0)
+    return sys_error("mkfifo " + fifo_path(state_dir));
+  return {};
+}
+
+bool exec_fifo_exists(const std::string& state_dir) {
+  struct stat sb {};
+  return ::lstat(fifo_path(state_dir).c_str(), &sb) == 0;
+}
+
+void remove_exec_fifo(const std::string& state_dir) {
+  ::unlink(fifo_path(state_dir).c_str());
+}
+
+Status wait_for_start(int state_dir_fd) {
+  sys::UniqueFd fd;
+  do {
+    fd.reset(::openat(state_dir_fd, kFifo, O_WRONLY | O_CLOEXEC));
+  } while (!fd && errno == EINTR);
+  if (!fd) return sys_error("open exec fifo");
+  char byte = '0';
+  if (::write(fd.get(), &byte, 1) != 1) return sys_error("write exec fifo");
+  return {};
+}
+
+Status release_init(const std::string& state_dir, pid_t pid) {
+  std::string path = fifo_path(state_dir);
+  // Non-blocking open never waits for a writer; the poll below does, while
+  // watching that the init is still alive.
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return make_error("container was already started");
+    return sys_error("open " + path);
+  }
+  for (;;) {
+    pollfd p{fd.get(), POLLIN, 0};
+    int rc = ::poll(&p, 1, 50);
+    if (rc < 0 && errno != EINTR) return sys_error("poll " + path);
+    if (rc > 0 && (p.revents & POLLIN)) {
+      char byte;
+      if (::read(fd.get(), &byte, 1) == 1) break;
+    }
+    if (!sys::process_alive(pid, 0))
+      return make_error("container init (pid " + std::to_string(pid) + ") exited before start");
+  }
+  ::unlink(path.c_str());
+  return {};
+}
+
+}  // namespace mxc::processcontainer

@@ -1,0 +1,120 @@
+// The default backend: namespaces, pivot_root and the shared Linux mechanisms
+// of runtime/sys, in the runtime's own process (no re-exec).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <string>
+
+#include "container_init.hpp"
+#include "exec_fifo.hpp"
+#include "mxc/plugin.hpp"
+#include "mxc/spec/config.hpp"
+#include "mxc/sys/proc_info.hpp"
+
+namespace {
+
+using mxc::sdk::guard;
+using mxc::sdk::set_error;
+namespace pc = mxc::processcontainer;
+
+int fail(char* err, size_t len, const mxc::Error& e) {
+  set_error(err, len, e.message);
+  return -1;
+}
+
+int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, size_t len) {
+  return guard(err, len, [&] {
+    auto config = mxc::spec::parse_config(req->config_json);
+    if (!config) return fail(err, len, config.error());
+    if (config->process && config->process->terminal && req->console_socket == nullptr) {
+      return fail(err, len,
+                  mxc::make_error("process.terminal: a terminal needs --console-socket "
+                                  "(set process.terminal to false to use the caller's stdio)"));
+    }
+    if (config->process && config->process->terminal) {
+      return fail(err, len, mxc::make_error("process.terminal: terminals are not supported yet"));
+    }
+    pc::InitRequest init{&*config, req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0};
+    auto pid = pc::spawn_container(init);
+    if (!pid) return fail(err, len, pid.error());
+    out->pid = *pid;
+    return 0;
+  });
+}
+
+int pc_start(const mxc_container_ref* ref, char* err, size_t len) {
+  return guard(err, len, [&] {
+    auto st = pc::release_init(ref->state_dir, ref->pid);
+    return st ? 0 : fail(err, len, st.error());
+  });
+}
+
+int pc_kill(const mxc_container_ref* ref, int signal, int all, char* err, size_t len) {
+  return guard(err, len, [&] {
+    if (all) {
+      // Everything in the container's own pid namespace; without one, the init only.
+      uint64_t ns = mxc::sys::namespace_inode(ref->pid, "pid");
+      if (ns != 0 && ns != mxc::sys::namespace_inode(::getpid(), "pid")) {
+        for (pid_t p : mxc::sys::pids_in_pid_namespace(ns)) ::kill(p, signal);
+        return 0;
+      }
+    }
+    if (::kill(ref->pid, signal) != 0)
+      return fail(err, len, mxc::sys_error("kill " + std::to_string(ref->pid)));
+    return 0;
+  });
+}
+
+int pc_status(const mxc_container_ref* ref, char* status, size_t status_len, char* err,
+              size_t len) {
+  return guard(err, len, [&] {
+    const char* s = !mxc::sys::process_alive(ref->pid, 0)  ? "stopped"
+                    : pc::exec_fifo_exists(ref->state_dir) ? "created"
+                                                           : "running";
+    set_error(status, status_len, s);
+    return 0;
+  });
+}
+
+int pc_wait(const mxc_container_ref* ref, int* exit_code, char* err, size_t len) {
+  return guard(err, len, [&] {
+    int wstatus = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(ref->pid, &wstatus, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return fail(err, len, mxc::sys_error("waitpid " + std::to_string(ref->pid)));
+    *exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    return 0;
+  });
+}
+
+int pc_destroy(const mxc_container_ref* ref, char* err, size_t len) {
+  return guard(err, len, [&] {
+    // The mount namespace went with the processes; only the fifo is ours.
+    pc::remove_exec_fifo(ref->state_dir);
+    return 0;
+  });
+}
+
+constexpr mxc_plugin kPlugin{
+    MXC_PLUGIN_ABI_MAJOR,
+    MXC_PLUGIN_ABI_MINOR,
+    "processcontainer",
+    MXC_PLUGIN_VERSION,
+    "process",
+    "[]",
+    pc_create,
+    pc_start,
+    pc_kill,
+    pc_status,
+    pc_wait,
+    pc_destroy,
+};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const mxc_plugin* mxc_plugin_entry(void) {
+  return &kPlugin;
+}

@@ -1,0 +1,88 @@
+/* mxc/plugin.h: the C ABI between mxc-runtime and its backend plugins.
+ *
+ * A plugin is a shared library exporting one function, `mxc_plugin_entry`,
+ * that returns a pointer to a static `mxc_plugin` table. Plain C types only, so
+ * that plugins built by other compilers and other releases keep loading.
+ *
+ * Versioning: the runtime refuses a plugin whose `abi_major` differs from its
+ * own. Minor versions only append: new fields at the end of the request structs
+ * (whose `struct_size` tells the plugin how much the runtime filled in) and new
+ * function pointers at the end of the table (which the runtime reads only when
+ * the plugin's `abi_minor` says they exist).
+ *
+ * Errors: every function returns 0 on success and -1 on failure, with a one-line
+ * message written into `err` (NUL-terminated, at most `err_len` bytes). Calls
+ * come from one thread at a time, per container, under the runtime's lock.
+ */
+#ifndef MXC_PLUGIN_H
+#define MXC_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MXC_PLUGIN_ABI_MAJOR 1
+#define MXC_PLUGIN_ABI_MINOR 0
+#define MXC_PLUGIN_ENTRY_SYMBOL "mxc_plugin_entry"
+
+/* Flags for mxc_create_request.flags. */
+#define MXC_CREATE_NO_PIVOT 0x1u  /* use MS_MOVE + chroot instead of pivot_root */
+#define MXC_CREATE_FOREGROUND 0x2u /* the caller will wait() for the container */
+
+typedef struct mxc_create_request {
+  uint32_t struct_size;       /* sizeof(mxc_create_request) as the runtime knows it */
+  const char* id;             /* validated container id */
+  const char* bundle;         /* absolute bundle directory */
+  const char* state_dir;      /* the container's private directory (mode 0700) */
+  const char* config_json;    /* validated config.json; root.path is absolute */
+  const char* policy_json;    /* compiled agent policy, "{}" when there is none */
+  const char* console_socket; /* unix socket for the pty master, or NULL */
+  uint32_t flags;             /* MXC_CREATE_* */
+} mxc_create_request;
+
+typedef struct mxc_create_result {
+  uint32_t struct_size;
+  int32_t pid; /* the container's init, as seen from the runtime's pid namespace */
+} mxc_create_result;
+
+/* Names a container that create() made. */
+typedef struct mxc_container_ref {
+  uint32_t struct_size;
+  const char* id;
+  const char* state_dir;
+  int32_t pid;
+} mxc_container_ref;
+
+typedef struct mxc_plugin {
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  const char* name;     /* backend name, as bundles select it */
+  const char* version;  /* the plugin's own version */
+  const char* tiers;    /* comma-separated: "process", "session", "micro-vm" */
+  const char* enforces; /* JSON array of the policy fields it enforces */
+
+  /* Prepares the container and leaves its process blocked until start(). */
+  int (*create)(const mxc_create_request* req, mxc_create_result* out, char* err, size_t err_len);
+  /* Releases the process that create() left blocked. */
+  int (*start)(const mxc_container_ref* ref, char* err, size_t err_len);
+  /* Sends `signal` to the init process, or with `all` to every process of the container. */
+  int (*kill)(const mxc_container_ref* ref, int signal, int all, char* err, size_t err_len);
+  /* Writes "created", "running" or "stopped" into `status`. */
+  int (*status)(const mxc_container_ref* ref, char* status, size_t status_len, char* err,
+                size_t err_len);
+  /* Waits for the init to exit (foreground run): its exit code, or 128+signal. */
+  int (*wait)(const mxc_container_ref* ref, int* exit_code, char* err, size_t err_len);
+  /* Removes what create() made. The container's processes are already gone. */
+  int (*destroy)(const mxc_container_ref* ref, char* err, size_t err_len);
+} mxc_plugin;
+
+typedef const mxc_plugin* (*mxc_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MXC_PLUGIN_H */

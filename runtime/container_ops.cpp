@@ -1,0 +1,405 @@
+#include "mxc/runtime/container_ops.hpp"
+
+#include <pwd.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "mxc/runtime/container_id.hpp"
+#include "mxc/spec/config.hpp"
+#include "mxc/spec/state.hpp"
+#include "mxc/sys/file_util.hpp"
+#include "mxc/sys/proc_info.hpp"
+
+namespace mxc::runtime {
+
+namespace {
+
+constexpr size_t kErrLen = 4096;
+
+std::string now_rfc3339() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  std::tm tm{};
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%09ldZ", buf, ts.tv_nsec);
+  return out;
+}
+
+std::string owner_name(const std::string& uid_text) {
+  char* end = nullptr;
+  unsigned long uid = std::strtoul(uid_text.c_str(), &end, 10);
+  if (end == uid_text.c_str()) return uid_text;
+  if (passwd* pw = ::getpwuid(static_cast<uid_t>(uid))) return pw->pw_name;
+  return uid_text;
+}
+
+mxc_container_ref make_ref(const ContainerRecord& r, const std::string& state_dir) {
+  return mxc_container_ref{sizeof(mxc_container_ref), r.id.c_str(), state_dir.c_str(), r.pid};
+}
+
+Error plugin_error(const char* what, const std::string& backend, const char* err) {
+  std::string msg = err[0] ? err : "failed";
+  return make_error(std::string(what) + " (backend " + backend + "): " + msg);
+}
+
+// Which backend runs the bundle: the mxc section, else the annotation, else the default.
+Result<std::string> select_backend(const spec::Config& config, const std::string& label) {
+  if (config.mxc.is_object()) {
+    auto iso = config.mxc.find("isolation");
+    if (iso != config.mxc.end() && iso->is_object()) {
+      auto b = iso->find("backend");
+      if (b != iso->end()) {
+        if (!b->is_string()) return make_error(label + ": mxc.isolation.backend: must be a string");
+        auto name = b->get<std::string>();
+        if (auto st = validate_backend_name(name); !st) {
+          return st.error().context(label + ": mxc.isolation.backend");
+        }
+        return name;
+      }
+    }
+  }
+  auto a = config.annotations.find(kBackendAnnotation);
+  if (a != config.annotations.end()) {
+    if (auto st = validate_backend_name(a->second); !st) {
+      return st.error().context(label + ": annotations." + kBackendAnnotation);
+    }
+    return a->second;
+  }
+  return std::string(kDefaultBackend);
+}
+
+struct Opened {
+  ContainerDir dir;
+  ContainerRecord record;
+  std::unique_ptr<Plugin> plugin;  // null for a create that died before choosing one
+  std::string status;
+};
+
+Result<std::string> compute_status(const ContainerRecord& r, const Plugin* plugin,
+                                   const std::string& dir) {
+  if (r.creating) return std::string("creating");
+  if (!sys::process_alive(r.pid, r.pid_start_time)) return std::string("stopped");
+  if (plugin == nullptr) return std::string("running");
+  char status[32] = {0};
+  char err[kErrLen] = {0};
+  auto ref = make_ref(r, dir);
+  if (plugin->table().status(&ref, status, sizeof status, err, sizeof err) != 0) {
+    return plugin_error("state", r.backend, err);
+  }
+  return std::string(status);
+}
+
+Result<Opened> open_container(const RuntimeContext& ctx, const std::string& id) {
+  auto dir = ctx.store.open(id);
+  if (!dir) return dir.error();
+  auto record = dir->read();
+  ContainerRecord r;
+  if (record) {
+    r = *record;
+  } else {
+    // A create killed before its first write: nothing but the directory.
+    r.id = id;
+    r.creating = true;
+  }
+  std::unique_ptr<Plugin> plugin;
+  if (!r.backend.empty()) {
+    auto p = ctx.plugins.load(r.backend);
+    if (!p) return p.error();
+    plugin = std::move(*p);
+  }
+  auto status = compute_status(r, plugin.get(), dir->path().string());
+  if (!status) return status.error();
+  return Opened{std::move(*dir), r, std::move(plugin), *status};
+}
+
+bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (sys::process_alive(pid, start_time)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Kills what is left, lets the backend clean up, removes the directory.
+Status destroy(Opened& c, bool kill_first) {
+  std::string dir = c.dir.path().string();
+  auto ref = make_ref(c.record, dir);
+  char err[kErrLen] = {0};
+  if (kill_first && c.record.pid > 0 && sys::process_alive(c.record.pid, c.record.pid_start_time)) {
+    if (c.plugin && c.plugin->table().kill(&ref, SIGKILL, 1, err, sizeof err) != 0) {
+      return plugin_error("kill", c.record.backend, err);
+    }
+    if (!c.plugin) ::kill(c.record.pid, SIGKILL);
+    if (!wait_gone(c.record.pid, c.record.pid_start_time, std::chrono::seconds(10))) {
+      return make_error("container " + quote_untrusted(c.record.id) + ": pid " +
+                        std::to_string(c.record.pid) + " did not exit after SIGKILL");
+    }
+  }
+  if (c.plugin && c.plugin->table().destroy(&ref, err, sizeof err) != 0) {
+    return plugin_error("delete", c.record.backend, err);
+  }
+  return c.dir.remove();
+}
+
+Status check_root_path(const std::string& root, const std::filesystem::path& bundle,
+                       const std::string& label, std::string* absolute) {
+  std::filesystem::path p(root);
+  if (p.is_relative()) {
+    auto joined = (bundle / p).lexically_normal();
+    auto rel = joined.lexically_relative(bundle);
+    if (rel.empty() || *rel.begin() == "..") {
+      return make_error(label + ": root.path: \"" + root + "\" escapes the bundle directory");
+    }
+    p = joined;
+  }
+  struct stat sb {};
+  if (::stat(p.c_str(), &sb) != 0) return sys_error(label + ": root.path: " + p.string());
+  if (!S_ISDIR(sb.st_mode))
+    return make_error(label + ": root.path: " + p.string() + " is not a directory");
+  *absolute = p.string();
+  return {};
+}
+
+}  // namespace
+
+Result<int> parse_signal(const std::string& text) {
+  if (text.empty()) return make_error("signal must not be empty");
+  if (text.find_first_not_of("0123456789") == std::string::npos) {
+    long n = text.size() > 3 ? 0 : std::stol(text);
+    if (n < 1 || n > SIGRTMAX) return make_error("invalid signal \"" + text + "\"");
+    return static_cast<int>(n);
+  }
+  std::string name = text;
+  for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (int s = 1; s < NSIG; ++s) {
+    const char* abbrev = ::sigabbrev_np(s);
+    if (abbrev != nullptr && name == abbrev) return s;
+  }
+  if (name.rfind("RTMIN+", 0) == 0 || name.rfind("RTMAX-", 0) == 0) {
+    int off = std::atoi(name.c_str() + 6);
+    int s = name[2] == 'M' && name[3] == 'I' ? SIGRTMIN + off : SIGRTMAX - off;
+    if (s >= SIGRTMIN && s <= SIGRTMAX) return s;
+  }
+  return make_error("unknown signal " + quote_untrusted(text));
+}
+
+Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts) {
+  MXC_TRY(validate_container_id(opts.id));
+  std::error_code ec;
+  auto bundle = std::filesystem::canonical(opts.bundle.empty() ? "." : opts.bundle, ec);
+  if (ec) return make_error("bundle " + opts.bundle + ": " + ec.message());
+  std::string label = (bundle / "config.json").string();
+  auto config = spec::load_config(bundle / "config.json");
+  if (!config) return config.error();
+  MXC_TRY(spec::validate_for_create(*config, label));
+  std::string rootfs;
+  MXC_TRY(check_root_path(config->root->path, bundle, label, &rootfs));
+  auto backend = select_backend(*config, label);
+  if (!backend) return backend.error();
+  auto plugin = ctx.plugins.load(*backend);
+  if (!plugin) return plugin.error();
+  ctx.log.debug("create " + opts.id + ": backend " + *backend + " from " +
+                (*plugin)->file().string());
+
+  auto dir = ctx.store.create(opts.id);
+  if (!dir) return dir.error();
+  ContainerRecord record;
+  record.id = opts.id;
+  record.oci_version = config->ociVersion;
+  record.bundle = bundle.string();
+  record.rootfs = rootfs;
+  record.backend = *backend;
+  record.created = now_rfc3339();
+  record.owner = std::to_string(::geteuid());
+  record.annotations = config->annotations;
+  if (auto st = dir->write(record); !st) {
+    (void)dir->remove();
+    return st.error();
+  }
+
+  nlohmann::json doc = config->raw;
+  doc["root"]["path"] = rootfs;
+  std::string config_json = doc.dump();
+  std::string state_dir = dir->path().string();
+  mxc_create_request req{};
+  req.struct_size = sizeof req;
+  req.id = opts.id.c_str();
+  req.bundle = record.bundle.c_str();
+  req.state_dir = state_dir.c_str();
+  req.config_json = config_json.c_str();
+  req.policy_json = "{}";
+  req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
+  req.flags = opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0;
+  mxc_create_result out{sizeof(mxc_create_result), 0};
+  char err[kErrLen] = {0};
+  if ((*plugin)->table().create(&req, &out, err, sizeof err) != 0) {
+    (void)dir->remove();
+    return make_error(err[0] ? err : "create failed (backend " + *backend + ")");
+  }
+
+  record.pid = out.pid;
+  if (auto st = sys::read_proc_stat(out.pid)) record.pid_start_time = st->start_time;
+  record.creating = false;
+  Status st = dir->write(record);
+  if (st && !opts.pid_file.empty()) {
+    st = sys::write_file_atomic(opts.pid_file, std::to_string(out.pid), 0644);
+    if (!st) st = st.error().context("--pid-file");
+  }
+  if (!st) {
+    Opened c{std::move(*dir), record, std::move(*plugin), "created"};
+    (void)destroy(c, true);
+    return st.error();
+  }
+  return out.pid;
+}
+
+Status start_container(const RuntimeContext& ctx, const std::string& id) {
+  auto c = open_container(ctx, id);
+  if (!c) return c.error();
+  if (c->status != "created") {
+    return make_error("cannot start container " + quote_untrusted(id) + ": it is " + c->status +
+                      ", not created");
+  }
+  std::string dir = c->dir.path().string();
+  auto ref = make_ref(c->record, dir);
+  char err[kErrLen] = {0};
+  if (c->plugin->table().start(&ref, err, sizeof err) != 0)
+    return plugin_error("start", c->record.backend, err);
+  return {};
+}
+
+Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::string& id) {
+  auto c = open_container(ctx, id);
+  if (!c) return c.error();
+  const auto& r = c->record;
+  spec::State s;
+  s.ociVersion = r.oci_version.empty() ? "1.0.2" : r.oci_version;
+  s.id = r.id;
+  s.status = c->status;
+  s.pid = c->status == "stopped" ? 0 : r.pid;
+  s.bundle = r.bundle;
+  s.annotations = r.annotations;
+  auto j = spec::to_json(s);
+  j["rootfs"] = r.rootfs;
+  j["created"] = r.created;
+  j["owner"] = owner_name(r.owner);
+  j["backend"] = r.backend;
+  return j;
+}
+
+Status kill_container(const RuntimeContext& ctx, const std::string& id, int signal, bool all) {
+  auto c = open_container(ctx, id);
+  if (!c) return c.error();
+  if (c->status != "created" && c->status != "running") {
+    return make_error("cannot kill container " + quote_untrusted(id) + ": it is " + c->status);
+  }
+  std::string dir = c->dir.path().string();
+  auto ref = make_ref(c->record, dir);
+  char err[kErrLen] = {0};
+  if (c->plugin->table().kill(&ref, signal, all ? 1 : 0, err, sizeof err) != 0) {
+    return plugin_error("kill", c->record.backend, err);
+  }
+  return {};
+}
+
+Status delete_container(const RuntimeContext& ctx, const std::string& id, bool force) {
+  auto c = open_container(ctx, id);
+  if (!c) return c.error();
+  if (c->status == "running" && !force) {
+    return make_error("cannot delete container " + quote_untrusted(id) +
+                      ": it is running (stop it first, or use --force)");
+  }
+  if (c->status == "creating" && !force) {
+    return make_error("cannot delete container " + quote_untrusted(id) +
+                      ": it is being created (use --force if its create was interrupted)");
+  }
+  return destroy(*c, true);
+}
+
+std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx) {
+  std::vector<nlohmann::json> out;
+  for (const auto& id : ctx.store.list()) {
+    auto s = container_state(ctx, id);
+    if (s) out.push_back(*s);
+  }
+  return out;
+}
+
+namespace {
+
+// Forwards signals to the container until it exits; returns its exit code.
+Result<int> wait_foreground(const ContainerRecord& record, const Plugin& plugin,
+                            const std::string& dir) {
+  pid_t pid = record.pid;
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD})
+    sigaddset(&set, s);
+  sigset_t old;
+  ::sigprocmask(SIG_BLOCK, &set, &old);
+  int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
+  if (sfd < 0) return sys_error("signalfd");
+  sys::UniqueFd guard(sfd);
+  auto exited = [&] {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == pid;
+  };
+  while (!exited()) {
+    signalfd_siginfo si{};
+    ssize_t n = ::read(sfd, &si, sizeof si);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != sizeof si) return sys_error("read signalfd");
+    if (si.ssi_signo != SIGCHLD) ::kill(pid, static_cast<int>(si.ssi_signo));
+  }
+  auto ref = make_ref(record, dir);
+  int code = 0;
+  char err[kErrLen] = {0};
+  int rc = plugin.table().wait(&ref, &code, err, sizeof err);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) return plugin_error("wait", record.backend, err);
+  return code;
+}
+
+}  // namespace
+
+Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts, bool detach) {
+  auto pid = create_container(ctx, opts);
+  if (!pid) return pid.error();
+  if (auto st = start_container(ctx, opts.id); !st) {
+    (void)delete_container(ctx, opts.id, true);
+    return st.error();
+  }
+  if (detach) return 0;
+  Result<int> code = make_error("container " + quote_untrusted(opts.id) + " vanished");
+  {
+    auto c = open_container(ctx, opts.id);
+    if (!c) return c.error();
+    ContainerRecord record = c->record;
+    std::unique_ptr<Plugin> plugin = std::move(c->plugin);
+    std::string dir = c->dir.path().string();
+    c = make_error("");  // unlock: other commands (state, kill) must work meanwhile
+    code = wait_foreground(record, *plugin, dir);
+  }
+  // Stopped now: delete it as `runc run` does.
+  auto st = delete_container(ctx, opts.id, true);
+  if (!code) return code.error();
+  if (!st) return st.error();
+  return *code;
+}
+
+}  // namespace mxc::runtime

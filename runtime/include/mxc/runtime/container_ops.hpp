@@ -1,0 +1,51 @@
+// The lifecycle operations behind each command: create, start, state, kill,
+// delete, list and run. Each takes the container's lock for its duration.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mxc/runtime/logger.hpp"
+#include "mxc/runtime/plugin_manager.hpp"
+#include "mxc/runtime/state_store.hpp"
+#include "mxc/spec/result.hpp"
+
+namespace mxc::runtime {
+
+struct RuntimeContext {
+  StateStore store;
+  PluginManager plugins;
+  const Logger& log;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+};
+
+// The annotation that selects a backend when config.json has no mxc section.
+inline constexpr const char* kBackendAnnotation = "mxc.isolation.backend";
+inline constexpr const char* kDefaultBackend = "processcontainer";
+
+Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts);
+Status start_container(const RuntimeContext& ctx, const std::string& id);
+// The OCI state of a container, plus runc's extra fields (rootfs, created, owner).
+Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::string& id);
+Status kill_container(const RuntimeContext& ctx, const std::string& id, int signal, bool all);
+Status delete_container(const RuntimeContext& ctx, const std::string& id, bool force);
+std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx);
+// create + start; in the foreground waits, forwarding signals, deletes the
+// container and returns its exit code. Detached: returns 0 once it runs.
+Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts, bool detach);
+
+// "KILL", "SIGKILL", "9" -> 9.
+Result<int> parse_signal(const std::string& text);
+
+}  // namespace mxc::runtime

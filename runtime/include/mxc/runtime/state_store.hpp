@@ -1,0 +1,67 @@
+// Containers on disk: one 0700 directory per id under --root, holding
+// state.json (written atomically) and locked with flock for every command.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mxc/spec/result.hpp"
+#include "mxc/sys/unique_fd.hpp"
+
+namespace mxc::runtime {
+
+// What the runtime records about a container.
+struct ContainerRecord {
+  std::string id;
+  std::string oci_version;
+  std::string bundle;
+  std::string rootfs;
+  std::string backend;
+  bool creating = true;  // until create has finished
+  pid_t pid = 0;
+  uint64_t pid_start_time = 0;  // guards against pid reuse
+  std::string created;          // RFC 3339
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+};
+
+// A container directory, locked for as long as this object lives.
+class ContainerDir {
+ public:
+  ContainerDir(std::filesystem::path path, sys::UniqueFd lock)
+      : path_(std::move(path)), lock_(std::move(lock)) {}
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  Result<ContainerRecord> read() const;
+  Status write(const ContainerRecord& record) const;
+  // Removes the directory and its files; the lock goes with it.
+  Status remove();
+
+ private:
+  std::filesystem::path path_;
+  sys::UniqueFd lock_;
+};
+
+class StateStore {
+ public:
+  explicit StateStore(std::filesystem::path root) : root_(std::move(root)) {}
+  [[nodiscard]] const std::filesystem::path& root() const { return root_; }
+
+  // Makes the directory for a new id; fails if the id exists (mkdir is the
+  // arbiter between concurrent creates).
+  Result<ContainerDir> create(const std::string& id) const;
+  // Opens and locks an existing container's directory.
+  Result<ContainerDir> open(const std::string& id) const;
+  // Ids of every container, sorted.
+  std::vector<std::string> list() const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace mxc::runtime

@@ -1,0 +1,133 @@
+#include "mxc/runtime/state_store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "mxc/runtime/container_id.hpp"
+#include "mxc/sys/file_util.hpp"
+
+namespace mxc::runtime {
+
+namespace {
+
+constexpr const char* kStateFile = "state.json";
+
+Result<sys::UniqueFd> lock_dir(const std::filesystem::path& dir) {
+  sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + dir.string());
+  int rc;
+  do {
+    rc = ::flock(fd.get(), LOCK_EX);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return sys_error("lock " + dir.string());
+  return fd;
+}
+
+Status mkdir_p(const std::filesystem::path& dir, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error("--root " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), mode);
+  return {};
+}
+
+}  // namespace
+
+Result<ContainerRecord> ContainerDir::read() const {
+  auto text = sys::read_file((path_ / kStateFile).string());
+  if (!text) return text.error();
+  try {
+    auto j = nlohmann::json::parse(*text);
+    ContainerRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.oci_version = j.value("ociVersion", "");
+    r.bundle = j.value("bundle", "");
+    r.rootfs = j.value("rootfs", "");
+    r.backend = j.value("backend", "");
+    r.creating = j.value("creating", false);
+    r.pid = j.value("pid", 0);
+    r.pid_start_time = j.value("pidStartTime", uint64_t{0});
+    r.created = j.value("created", "");
+    r.owner = j.value("owner", "");
+    r.annotations = j.value("annotations", std::map<std::string, std::string>{});
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return make_error((path_ / kStateFile).string() + ": corrupt state: " + e.what());
+  }
+}
+
+Status ContainerDir::write(const ContainerRecord& r) const {
+  nlohmann::json j{{"id", r.id},
+                   {"ociVersion", r.oci_version},
+                   {"bundle", r.bundle},
+                   {"rootfs", r.rootfs},
+                   {"backend", r.backend},
+                   {"creating", r.creating},
+                   {"pid", r.pid},
+                   {"pidStartTime", r.pid_start_time},
+                   {"created", r.created},
+                   {"owner", r.owner},
+                   {"annotations", r.annotations}};
+  return sys::write_file_atomic((path_ / kStateFile).string(), j.dump());
+}
+
+Status ContainerDir::remove() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+  lock_.reset();
+  if (ec) return make_error("remove " + path_.string() + ": " + ec.message());
+  return {};
+}
+
+Result<ContainerDir> StateStore::create(const std::string& id) const {
+  MXC_TRY(validate_container_id(id));
+  MXC_TRY(mkdir_p(root_, 0700));
+  auto dir = root_ / id;
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return make_error("container " + quote_untrusted(id) + " already exists");
+    return sys_error("create " + dir.string());
+  }
+  auto lock = lock_dir(dir);
+  if (!lock) {
+    ::rmdir(dir.c_str());
+    return lock.error();
+  }
+  return ContainerDir(dir, std::move(*lock));
+}
+
+Result<ContainerDir> StateStore::open(const std::string& id) const {
+  MXC_TRY(validate_container_id(id));
+  auto dir = root_ / id;
+  auto missing = make_error("container " + quote_untrusted(id) + " does not exist");
+  auto lock = lock_dir(dir);
+  if (!lock) return lock.error().sys_errno == ENOENT ? missing : lock.error();
+  // A concurrent delete may have removed it while we waited for the lock.
+  struct stat sb {};
+  if (::fstat(lock->get(), &sb) != 0 || sb.st_nlink == 0) return missing;
+  // A create that died before writing any state leaves an empty directory.
+  ContainerDir cd(dir, std::move(*lock));
+  return cd;
+}
+
+std::vector<std::string> StateStore::list() const {
+  std::vector<std::string> ids;
+  DIR* d = ::opendir(root_.c_str());
+  if (d == nullptr) return ids;
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (!validate_container_id(name)) continue;
+    if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) ids.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace mxc::runtime
