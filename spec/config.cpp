@@ -2,8 +2,7 @@
 // (config-schema.json, defs.json). The `linux` section is in config_linux.cpp,
 // the other platforms' sections in config_platforms.cpp.
 #include <cstdint>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
 
 #include "config_decode.hpp"
 #include "json_reader.hpp"
@@ -67,9 +66,8 @@ static void decode(Reader& r, const json& j, const std::string& path, Capabiliti
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, Rlimit& out) {
-  static const std::regex kRlimitType("RLIMIT_[A-Z]+");
   Object o(r, j, path);
-  o.req("type", out.type, Matches{kRlimitType, "^RLIMIT_[A-Z]+$"});
+  o.req("type", out.type, Matches{detail::is_rlimit_type, "^RLIMIT_[A-Z]+$"});
   o.req("soft", out.soft);
   o.req("hard", out.hard);
 }
@@ -92,10 +90,9 @@ static void decode(Reader& r, const json& j, const std::string& path, Scheduler&
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, ExecCpuAffinity& out) {
-  static const std::regex kCpuList("[0-9, -]*");
   Object o(r, j, path);
-  o.opt("initial", out.initial, Matches{kCpuList, "^[0-9, -]*$"});
-  o.opt("final", out.final, Matches{kCpuList, "^[0-9, -]*$"});
+  o.opt("initial", out.initial, Matches{detail::is_cpu_list, "^[0-9, -]*$"});
+  o.opt("final", out.final, Matches{detail::is_cpu_list, "^[0-9, -]*$"});
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, Process& out) {
@@ -167,12 +164,18 @@ Result<Config> parse_config(std::string_view text, std::string_view label) {
 }
 
 Result<Config> load_config(const std::filesystem::path& config_file) {
-  std::ifstream in(config_file, std::ios::binary);
-  if (!in) return sys_error(config_file.string());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return sys_error(config_file.string());
-  return parse_config(buf.str(), config_file.string());
+  // stdio rather than iostreams: no locale machinery on the create path.
+  std::FILE* f = std::fopen(config_file.c_str(), "rbe");
+  if (f == nullptr) return sys_error(config_file.string());
+  std::string text;
+  char buf[16384];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (failed) return sys_error(config_file.string(), err);
+  return parse_config(text, config_file.string());
 }
 
 }  // namespace mxc::spec

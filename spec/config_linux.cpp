@@ -1,6 +1,5 @@
 // config.json `linux` section (config-linux.json, defs-linux.json).
 #include <cstdint>
-#include <regex>
 
 #include "config_decode.hpp"
 
@@ -43,13 +42,12 @@ static void decode(Reader& r, const json& j, const std::string& path, TimeOffset
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, DeviceCgroup& out) {
-  static const std::regex kAccess("[rwm]*");
   Object o(r, j, path);
   o.req("allow", out.allow);
   o.opt("type", out.type, OneOf{detail::kDeviceCgroupTypes, "device cgroup type"});
   o.opt("major", out.major);
   o.opt("minor", out.minor);
-  o.opt("access", out.access, Matches{kAccess, "^[rwm]*$"});
+  o.opt("access", out.access, Matches{detail::is_device_access, "^[rwm]*$"});
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, Memory& out) {
@@ -118,9 +116,8 @@ static void decode(Reader& r, const json& j, const std::string& path, BlockIo& o
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, HugepageLimit& out) {
-  static const std::regex kPageSize("[1-9][0-9]*[KMG]B");
   Object o(r, j, path);
-  o.req("pageSize", out.pageSize, Matches{kPageSize, "^[1-9][0-9]*[KMG]B$"});
+  o.req("pageSize", out.pageSize, Matches{detail::is_hugepage_size, "^[1-9][0-9]*[KMG]B$"});
   o.req("limit", out.limit);
 }
 
@@ -184,11 +181,10 @@ static void decode(Reader& r, const json& j, const std::string& path, Seccomp& o
 }
 
 static void decode(Reader& r, const json& j, const std::string& path, IntelRdt& out) {
-  static const std::regex kMemBw("MB:[^\\n]*");
   Object o(r, j, path);
   o.opt("closID", out.closID);
   o.opt("l3CacheSchema", out.l3CacheSchema);
-  o.opt("memBwSchema", out.memBwSchema, Matches{kMemBw, "^MB:[^\\n]*$"});
+  o.opt("memBwSchema", out.memBwSchema, Matches{detail::is_mem_bw_schema, "^MB:[^\\n]*$"});
   o.opt("schemata", out.schemata);
   o.opt("enableMonitoring", out.enableMonitoring);
 }

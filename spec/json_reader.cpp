@@ -127,8 +127,41 @@ void OneOf::operator()(Reader& r, const std::string& path, const std::string& v)
   r.fail(path, "unknown " + std::string(noun) + " " + quote(v) + "; expected one of " + list);
 }
 
+namespace {
+bool all_of(std::string_view s, bool (*ok)(char)) {
+  for (char c : s) {
+    if (!ok(c)) return false;
+  }
+  return true;
+}
+bool upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool digit(char c) { return c >= '0' && c <= '9'; }
+}  // namespace
+
+bool is_rlimit_type(std::string_view s) {
+  return s.size() > 7 && s.substr(0, 7) == "RLIMIT_" && all_of(s.substr(7), upper);
+}
+bool is_cpu_list(std::string_view s) {
+  return all_of(s, [](char c) { return digit(c) || c == ',' || c == ' ' || c == '-'; });
+}
+bool is_device_access(std::string_view s) {
+  return all_of(s, [](char c) { return c == 'r' || c == 'w' || c == 'm'; });
+}
+bool is_hugepage_size(std::string_view s) {
+  if (s.size() < 3 || s[0] < '1' || s[0] > '9' || s.back() != 'B') return false;
+  char unit = s[s.size() - 2];
+  return (unit == 'K' || unit == 'M' || unit == 'G') && all_of(s.substr(1, s.size() - 3), digit);
+}
+bool is_mem_bw_schema(std::string_view s) {
+  return s.substr(0, 3) == "MB:" && s.find('\n') == std::string_view::npos;
+}
+bool is_capability_name(std::string_view s) {
+  return s.size() > 4 && s.substr(0, 4) == "CAP_" &&
+         all_of(s.substr(4), [](char c) { return upper(c) || c == '_'; });
+}
+
 void Matches::operator()(Reader& r, const std::string& path, const std::string& v) const {
-  if (!std::regex_match(v, re)) r.fail(path, quote(v) + " does not match " + std::string(text));
+  if (!pred(v)) r.fail(path, quote(v) + " does not match " + std::string(text));
 }
 
 }  // namespace mxc::spec::detail

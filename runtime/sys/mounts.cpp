@@ -1,5 +1,7 @@
 #include "mxc/sys/mounts.hpp"
 
+#include "mxc/sys/file_util.hpp"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -12,9 +14,7 @@
 
 #include <array>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 namespace mxc::sys {
@@ -133,23 +133,28 @@ bool is_dir_path(const std::string& path) {
 // read from /proc/self/mountinfo; "name=systemd" style named ones included.
 std::vector<std::string> host_cgroup_v1_hierarchies() {
   std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
+  auto text = read_file("/proc/self/mountinfo");
+  if (!text) return out;
   std::set<std::string> seen;
-  while (std::getline(in, line)) {
-    auto sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    std::istringstream tail(line.substr(sep + 3));
-    std::string fstype, source, superopts;
-    tail >> fstype >> source >> superopts;
-    if (fstype != "cgroup") continue;
+  std::string_view all(*text);
+  while (!all.empty()) {
+    auto eol = all.find('\n');
+    std::string_view line = all.substr(0, eol);
+    all = eol == std::string_view::npos ? std::string_view{} : all.substr(eol + 1);
+    // "... - cgroup cgroup rw,cpu,cpuacct": fstype, source, super options.
+    auto sep = line.find(" - cgroup ");
+    if (sep == std::string_view::npos) continue;
+    std::string_view rest = line.substr(sep + 10);
+    auto sp = rest.find(' ');
+    if (sp == std::string_view::npos) continue;
+    std::string_view superopts = rest.substr(sp + 1);
     std::string controllers;
-    std::istringstream opts(superopts);
-    std::string opt;
-    while (std::getline(opts, opt, ',')) {
+    while (!superopts.empty()) {
+      auto comma = superopts.find(',');
+      std::string opt(superopts.substr(0, comma));
+      superopts = comma == std::string_view::npos ? std::string_view{} : superopts.substr(comma + 1);
       if (opt == "rw" || opt == "ro" || opt == "xattr" || opt == "noprefix" ||
-          opt.rfind("release_agent=", 0) == 0 || opt == "clone_children" ||
-          opt == "cpuset_v2_mode") {
+          opt.rfind("release_agent=", 0) == 0 || opt == "clone_children" || opt == "cpuset_v2_mode") {
         continue;
       }
       controllers += (controllers.empty() ? "" : ",") + opt;

@@ -4,26 +4,28 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "mxc/sys/file_util.hpp"
 
 namespace mxc::sys {
 
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) return std::nullopt;
+  auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return std::nullopt;
+  const std::string& line = *text;
   // comm may contain spaces and parentheses: fields resume after the last ')'.
   auto close = line.rfind(')');
   if (close == std::string::npos || close + 2 >= line.size()) return std::nullopt;
-  std::istringstream rest(line.substr(close + 2));
   ProcStat st;
-  rest >> st.state;
-  std::string field;
-  for (int i = 4; i <= 21 && rest >> field; ++i) {
+  st.state = line[close + 2];
+  // Field 3 is the state; the start time is field 22.
+  size_t pos = close + 2;
+  for (int field = 3; field < 22; ++field) {
+    pos = line.find(' ', pos);
+    if (pos == std::string::npos) return std::nullopt;
+    ++pos;
   }
-  rest >> st.start_time;
-  if (!rest) return std::nullopt;
+  st.start_time = std::strtoull(line.c_str() + pos, nullptr, 10);
   return st;
 }
 
