@@ -25,7 +25,8 @@ void check_enabled(Object& parent, std::string_view key) {
 
 void check_linux(Object& l) {
   l.check<Strings>("namespaces", Each{OneOf{detail::kNamespaceTypes, "namespace type"}});
-  l.check<Strings>("capabilities", Each{detail::Matches{detail::is_capability_name, "^CAP_[A-Z_]+$"}});
+  l.check<Strings>("capabilities",
+                   Each{detail::Matches{detail::is_capability_name, "^CAP_[A-Z_]+$"}});
   if (const auto* j = l.get("cgroup")) {
     Object o(l.reader(), *j, detail::child_path(l.path(), "cgroup"));
     for (auto key : {"v1", "v2", "systemd", "systemdUser", "rdma"}) o.check<bool>(key);

@@ -134,8 +134,12 @@ bool all_of(std::string_view s, bool (*ok)(char)) {
   }
   return true;
 }
-bool upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool digit(char c) { return c >= '0' && c <= '9'; }
+bool upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool digit(char c) {
+  return c >= '0' && c <= '9';
+}
 }  // namespace
 
 bool is_rlimit_type(std::string_view s) {

@@ -145,12 +145,12 @@ struct OneOf {
 };
 
 // Predicates for the schema patterns used by config.json and features.json.
-bool is_rlimit_type(std::string_view s);     // ^RLIMIT_[A-Z]+$
-bool is_cpu_list(std::string_view s);        // ^[0-9, -]*$
-bool is_device_access(std::string_view s);   // ^[rwm]*$
-bool is_hugepage_size(std::string_view s);   // ^[1-9][0-9]*[KMG]B$
-bool is_mem_bw_schema(std::string_view s);   // ^MB:[^\n]*$
-bool is_capability_name(std::string_view s); // ^CAP_[A-Z_]+$
+bool is_rlimit_type(std::string_view s);      // ^RLIMIT_[A-Z]+$
+bool is_cpu_list(std::string_view s);         // ^[0-9, -]*$
+bool is_device_access(std::string_view s);    // ^[rwm]*$
+bool is_hugepage_size(std::string_view s);    // ^[1-9][0-9]*[KMG]B$
+bool is_mem_bw_schema(std::string_view s);    // ^MB:[^\n]*$
+bool is_capability_name(std::string_view s);  // ^CAP_[A-Z_]+$
 
 // The whole string must satisfy `pred`, a hand-written check of the schema's
 // `pattern` (quoted as `text`). Not std::regex: it would double the runtime's

@@ -152,9 +152,11 @@ std::vector<std::string> host_cgroup_v1_hierarchies() {
     while (!superopts.empty()) {
       auto comma = superopts.find(',');
       std::string opt(superopts.substr(0, comma));
-      superopts = comma == std::string_view::npos ? std::string_view{} : superopts.substr(comma + 1);
+      superopts =
+          comma == std::string_view::npos ? std::string_view{} : superopts.substr(comma + 1);
       if (opt == "rw" || opt == "ro" || opt == "xattr" || opt == "noprefix" ||
-          opt.rfind("release_agent=", 0) == 0 || opt == "clone_children" || opt == "cpuset_v2_mode") {
+          opt.rfind("release_agent=", 0) == 0 || opt == "clone_children" ||
+          opt == "cpuset_v2_mode") {
         continue;
       }
       controllers += (controllers.empty() ? "" : ",") + opt;

@@ -29,7 +29,7 @@ extern "C" {
 #define MXC_PLUGIN_ENTRY_SYMBOL "mxc_plugin_entry"
 
 /* Flags for mxc_create_request.flags. */
-#define MXC_CREATE_NO_PIVOT 0x1u  /* use MS_MOVE + chroot instead of pivot_root */
+#define MXC_CREATE_NO_PIVOT 0x1u   /* use MS_MOVE + chroot instead of pivot_root */
 #define MXC_CREATE_FOREGROUND 0x2u /* the caller will wait() for the container */
 
 typedef struct mxc_create_request {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's second command: installs dependencies, builds, and runs every
+# test (unit, schema, integration with real containers, format) with ctest.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh"
+cd "${BUILD_DIR:-$top/build}"
+ctest --output-on-failure -j1 "$@"
