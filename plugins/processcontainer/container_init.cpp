@@ -102,12 +102,19 @@ Status setup_container(const InitRequest& req, bool new_userns) {
 }
 
 // After `start`: become the configured user and exec. Failures go to stderr.
-[[noreturn]] void finish_and_exec(const spec::Process& proc, const std::string& exe) {
+[[noreturn]] void finish_and_exec(const InitRequest& req, const std::string& exe) {
+  const spec::Process& proc = *req.config->process;
   auto fail = [](const Error& e) {
     std::fprintf(stderr, "mxc-runtime: container init: %s\n", e.message.c_str());
     ::_exit(127);
   };
+  if (req.capabilities) {
+    if (auto st = sys::prepare_capabilities(*req.capabilities); !st) fail(st.error());
+  }
   if (auto st = sys::switch_user(proc.user); !st) fail(st.error());
+  if (req.capabilities) {
+    if (auto st = sys::apply_capabilities(*req.capabilities); !st) fail(st.error());
+  }
   ::umask(proc.user.umask.value_or(022));
   if (::chdir(proc.cwd.c_str()) != 0) fail(sys_error("process.cwd: chdir " + proc.cwd));
   if (proc.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
@@ -117,7 +124,15 @@ Status setup_container(const InitRequest& req, bool new_userns) {
   ::_exit(127);
 }
 
-[[noreturn]] void run_init(const InitRequest& req, int sync_fd, int state_dir_fd, bool new_userns) {
+// Fds the init needs from outside the container until `start`.
+struct InitFds {
+  int sync = -1;
+  int fifo = -1;       // O_PATH fd of the exec fifo
+  int host_proc = -1;  // the host's /proc, to reopen the fifo after pivot_root
+};
+
+[[noreturn]] void run_init(const InitRequest& req, const InitFds& fds, bool new_userns) {
+  int sync_fd = fds.sync;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   auto report = [&](const Error& e) {
     (void)sys::send_message(sync_fd, kErrorPrefix + e.message);
@@ -131,14 +146,19 @@ Status setup_container(const InitRequest& req, bool new_userns) {
   ::prctl(PR_SET_PDEATHSIG, 0);
   if (auto st = sys::send_message(sync_fd, kMsgReady); !st) ::_exit(1);
   ::close(sync_fd);
-  if (auto st = wait_for_start(state_dir_fd); !st) ::_exit(1);
-  ::close(state_dir_fd);
-  finish_and_exec(proc, *exe);
+  if (auto st = wait_for_start(fds.host_proc, fds.fifo); !st) {
+    std::fprintf(stderr, "mxc-runtime: container init: %s\n", st.error().message.c_str());
+    ::_exit(1);
+  }
+  ::close(fds.fifo);
+  ::close(fds.host_proc);
+  finish_and_exec(req, *exe);
 }
 
 // The helper: namespaces in, then fork the init with the runtime as its parent.
-[[noreturn]] void run_helper(const InitRequest& req, const sys::NamespacePlan& plan, int sync_fd,
-                             int state_dir_fd) {
+[[noreturn]] void run_helper(const InitRequest& req, const sys::NamespacePlan& plan,
+                             const InitFds& fds) {
+  int sync_fd = fds.sync;
   auto report = [&](const Error& e) {
     (void)sys::send_message(sync_fd, kErrorPrefix + e.message);
     ::_exit(1);
@@ -168,7 +188,7 @@ Status setup_container(const InitRequest& req, bool new_userns) {
   }
   long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) report(sys_error("clone container init"));
-  if (pid == 0) run_init(req, sync_fd, state_dir_fd, new_userns);
+  if (pid == 0) run_init(req, fds, new_userns);
   (void)sys::send_message(sync_fd, kPidPrefix + std::to_string(pid));
   ::_exit(0);
 }
@@ -193,9 +213,13 @@ Result<pid_t> spawn_container(const InitRequest& req) {
     return make_error("linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
   }
 
-  MXC_TRY(create_exec_fifo(req.state_dir));
-  sys::UniqueFd state_dir_fd(::open(req.state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!state_dir_fd) return sys_error("open " + req.state_dir);
+  auto fifo = create_exec_fifo(req.state_dir);
+  if (!fifo) return fifo.error();
+  sys::UniqueFd host_proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!host_proc) {
+    remove_exec_fifo(req.state_dir);
+    return sys_error("open /proc");
+  }
   auto pair = sys::make_sync_pair();
   if (!pair) return pair.error();
   auto& [parent_end, child_end] = *pair;
@@ -204,11 +228,11 @@ Result<pid_t> spawn_container(const InitRequest& req) {
   if (helper < 0) return sys_error("fork");
   if (helper == 0) {
     parent_end.reset();
-    std::vector<int> keep{child_end.get(), state_dir_fd.get()};
+    std::vector<int> keep{child_end.get(), fifo->get(), host_proc.get()};
     for (const auto& j : plan->join) keep.push_back(j.fd.get());
     // Drop inherited fds (the runtime's lock among them) before anything lives on.
     sys::close_fds_except(std::move(keep));
-    run_helper(req, *plan, child_end.get(), state_dir_fd.get());
+    run_helper(req, *plan, InitFds{child_end.get(), fifo->get(), host_proc.get()});
   }
   child_end.reset();
   pid_t init = -1;

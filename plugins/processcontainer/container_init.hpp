@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/result.hpp"
+#include "mxc/sys/capabilities.hpp"
 
 namespace mxc::processcontainer {
 
@@ -16,6 +18,7 @@ struct InitRequest {
   const spec::Config* config = nullptr;
   std::string state_dir;
   bool no_pivot = false;
+  std::optional<sys::CapabilitySets> capabilities;  // validated before fork
 };
 
 // Returns the init's pid once it is set up and blocked on the exec fifo. On

@@ -17,10 +17,16 @@ std::string fifo_path(const std::string& state_dir) {
 }
 }  // namespace
 
-Status create_exec_fifo(const std::string& state_dir) {
-  if (::mkfifo(fifo_path(state_dir).c_str(), 0600) != 0)
-    return sys_error("mkfifo " + fifo_path(state_dir));
-  return {};
+Result<sys::UniqueFd> create_exec_fifo(const std::string& state_dir) {
+  std::string path = fifo_path(state_dir);
+  if (::mkfifo(path.c_str(), 0622) != 0) return sys_error("mkfifo " + path);
+  sys::UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!fd || ::chmod(path.c_str(), 0622) != 0) {
+    auto e = sys_error("open " + path);
+    ::unlink(path.c_str());
+    return e;
+  }
+  return fd;
 }
 
 bool exec_fifo_exists(const std::string& state_dir) {
@@ -32,10 +38,11 @@ void remove_exec_fifo(const std::string& state_dir) {
   ::unlink(fifo_path(state_dir).c_str());
 }
 
-Status wait_for_start(int state_dir_fd) {
+Status wait_for_start(int host_proc_fd, int fifo_fd) {
+  std::string link = "self/fd/" + std::to_string(fifo_fd);
   sys::UniqueFd fd;
   do {
-    fd.reset(::openat(state_dir_fd, kFifo, O_WRONLY | O_CLOEXEC));
+    fd.reset(::openat(host_proc_fd, link.c_str(), O_WRONLY | O_CLOEXEC));
   } while (!fd && errno == EINTR);
   if (!fd) return sys_error("open exec fifo");
   char byte = '0';

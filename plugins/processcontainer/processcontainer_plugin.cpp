@@ -35,7 +35,12 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     if (config->process && config->process->terminal) {
       return fail(err, len, mxc::make_error("process.terminal: terminals are not supported yet"));
     }
-    pc::InitRequest init{&*config, req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0};
+    pc::InitRequest init{&*config, req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0, {}};
+    if (config->process && config->process->capabilities) {
+      auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
+      if (!caps) return fail(err, len, caps.error());
+      init.capabilities = *caps;
+    }
     auto pid = pc::spawn_container(init);
     if (!pid) return fail(err, len, pid.error());
     out->pid = *pid;
@@ -53,12 +58,14 @@ int pc_start(const mxc_container_ref* ref, char* err, size_t len) {
 int pc_kill(const mxc_container_ref* ref, int signal, int all, char* err, size_t len) {
   return guard(err, len, [&] {
     if (all) {
-      // Everything in the container's own pid namespace; without one, the init only.
+      // Everything in the container's own pid namespace; without one, the
+      // init's process tree (a process that re-parented itself away escapes:
+      // the cgroup is the complete answer).
       uint64_t ns = mxc::sys::namespace_inode(ref->pid, "pid");
-      if (ns != 0 && ns != mxc::sys::namespace_inode(::getpid(), "pid")) {
-        for (pid_t p : mxc::sys::pids_in_pid_namespace(ns)) ::kill(p, signal);
-        return 0;
-      }
+      bool own_ns = ns != 0 && ns != mxc::sys::namespace_inode(::getpid(), "pid");
+      auto pids = own_ns ? mxc::sys::pids_in_pid_namespace(ns) : mxc::sys::process_tree(ref->pid);
+      for (pid_t p : pids) ::kill(p, signal);
+      return 0;
     }
     if (::kill(ref->pid, signal) != 0)
       return fail(err, len, mxc::sys_error("kill " + std::to_string(ref->pid)));

@@ -18,6 +18,7 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   if (close == std::string::npos || close + 2 >= line.size()) return std::nullopt;
   ProcStat st;
   st.state = line[close + 2];
+  st.ppid = static_cast<pid_t>(std::strtol(line.c_str() + close + 4, nullptr, 10));
   // Field 3 is the state; the start time is field 22.
   size_t pos = close + 2;
   for (int field = 3; field < 22; ++field) {
@@ -43,19 +44,39 @@ uint64_t namespace_inode(pid_t pid, const char* type) {
   return sb.st_ino;
 }
 
-std::vector<pid_t> pids_in_pid_namespace(uint64_t pidns_inode) {
-  std::vector<pid_t> out;
+namespace {
+template <class Fn>
+void for_each_pid(Fn&& fn) {
   DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return out;
+  if (dir == nullptr) return;
   while (auto* ent = ::readdir(dir)) {
     char* end = nullptr;
     long pid = std::strtol(ent->d_name, &end, 10);
-    if (end == ent->d_name || *end != '\0' || pid <= 0) continue;
-    if (namespace_inode(static_cast<pid_t>(pid), "pid") == pidns_inode) {
-      out.push_back(static_cast<pid_t>(pid));
-    }
+    if (end != ent->d_name && *end == '\0' && pid > 0) fn(static_cast<pid_t>(pid));
   }
   ::closedir(dir);
+}
+}  // namespace
+
+std::vector<pid_t> process_tree(pid_t root) {
+  std::vector<std::pair<pid_t, pid_t>> links;  // (pid, ppid)
+  for_each_pid([&](pid_t pid) {
+    if (auto st = read_proc_stat(pid)) links.emplace_back(pid, st->ppid);
+  });
+  std::vector<pid_t> tree{root};
+  for (size_t i = 0; i < tree.size(); ++i) {
+    for (const auto& [pid, ppid] : links) {
+      if (ppid == tree[i]) tree.push_back(pid);
+    }
+  }
+  return tree;
+}
+
+std::vector<pid_t> pids_in_pid_namespace(uint64_t pidns_inode) {
+  std::vector<pid_t> out;
+  for_each_pid([&](pid_t pid) {
+    if (namespace_inode(pid, "pid") == pidns_inode) out.push_back(pid);
+  });
   return out;
 }
 

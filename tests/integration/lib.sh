@@ -20,6 +20,7 @@
 # other runtimes. Set MXC_ONLY=0 to skip them, MXC_ONLY=1 to force them; by
 # default they run when $RUNTIME's basename starts with "mxc".
 
+# shellcheck disable=SC2034 # RC/OUT/ERR/OUT_FILE/ERR_FILE are outputs for the tests
 set -euo pipefail
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +35,7 @@ CHECKS=0
 SKIPPED=0
 _CMD_SEQ=0
 _NETNS=()
+_ROOTS=()
 _PIDS=()
 
 log() { printf '%s\n' "$*"; }
@@ -71,7 +73,9 @@ runtime_is_runc_before() {
 TEST_TMP=$(mktemp -d /tmp/mxc-it.XXXXXX)
 # Traversable by mapped (user-namespace) ids; contents are still ours.
 chmod 755 "$TEST_TMP"
-ROOT=$TEST_TMP/state   # the runtime's --root
+# The runtime's --root, one level down so that a runtime that mishandles an
+# id like ".." can only touch $TEST_TMP/state.
+ROOT=$TEST_TMP/state/root
 WORK=$TEST_TMP/work    # bundles, host dirs, captured output
 mkdir -p "$ROOT" "$WORK"
 # Marks every container process started from a make_bundle config, so that
@@ -228,30 +232,29 @@ track_pid() { [ -n "${1:-}" ] && [ "$1" != 0 ] && _PIDS+=("$1"); return 0; }
 
 # Processes whose environment carries this test's tag (container processes).
 tagged_pids() {
-  local f pid
-  for f in /proc/[0-9]*/environ; do
-    pid=${f#/proc/}; pid=${pid%/environ}
-    grep -qaF -- "$TEST_TAG" "$f" 2>/dev/null && echo "$pid"
-  done
-  return 0
+  grep -laF -- "$TEST_TAG" /proc/[0-9]*/environ 2>/dev/null | sed 's|^/proc/\([0-9]*\)/environ$|\1|' || true
 }
 
 # Container or runtime processes of this test: tagged ones; any process in a
 # cgroup named after one of this test's ids; any process (other than this
 # shell) whose cwd is under the test's temp dir. The last two catch a
 # runtime's init that has not applied process.env yet (e.g. a `created` one).
+# The comm field of /proc/PID/stat of busybox/runtimes has no spaces.
 stray_pids() {
-  local f pid cwd
   {
     tagged_pids
     grep -lF -- "/$ID_PREFIX" /proc/[0-9]*/cgroup 2>/dev/null | sed 's|^/proc/\([0-9]*\)/cgroup$|\1|'
-    for f in /proc/[0-9]*/cwd; do
-      pid=${f#/proc/}; pid=${pid%/cwd}
-      [ "$pid" = "$$" ] || [ "$pid" = "${BASHPID:-}" ] && continue
-      cwd=$(readlink "$f" 2>/dev/null) || continue
-      case "$cwd" in "$TEST_TMP"|"$TEST_TMP"/*) echo "$pid" ;; esac
-    done
-  } | sort -un
+    find /proc/[0-9]*/cwd -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
+      awk -v t="$TEST_TMP" -v me="$$" -v sub_="${BASHPID:-}" '{
+        split($1, p, "/"); pid = p[3]
+        if (pid == me || pid == sub_) next
+        l = substr($0, length($1) + 2)
+        if (l == t || index(l, t "/") == 1) print pid
+      }'
+  } | sort -un | while read -r pid; do
+    # Zombies are already dead; their parent (possibly the host's init) reaps them.
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] || [ ! -d "/proc/$pid" ] || echo "$pid"
+  done
 }
 
 # cgroup dirs named after one of this test's container ids (deepest first).
@@ -263,6 +266,8 @@ leftover_cgroups() {
 leftover_mounts() { awk -v t="$TEST_TMP" 'index($5, t) || index($4, t) { print $5 }' /proc/self/mountinfo; }
 
 register_netns() { _NETNS+=("$1"); }
+# register_root DIR: another --root the test uses; cleanup force-deletes there too.
+register_root() { _ROOTS+=("$1"); }
 
 # ---- assertions -----------------------------------------------------------
 assert_eq() { # EXPECTED ACTUAL MSG
@@ -325,10 +330,32 @@ assert_nothing_left() {
   if [ -z "$left" ]; then pass "$1: nothing left behind"; else fail "$1: left behind: $left"; fi
 }
 
+# reap_leftovers: kills this test's stray processes and removes its leftover
+# cgroups, logging a FAIL line for each; returns 1 if there was any.
+reap_leftovers() {
+  local pid m cg i found=0
+  for pid in "${_PIDS[@]}" $(stray_pids); do
+    if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$pid"/stat 2>/dev/null)" != Z ]; then
+      log "FAIL - leftover process $pid: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)"
+      kill -KILL "$pid" 2>/dev/null
+      found=1
+    fi
+  done
+  [ "$found" = 1 ] && sleep 0.5
+  for ((i = 0; i < 20; i++)); do [ -z "$(leftover_cgroups)" ] && break; sleep 0.1; done
+  cg=$(leftover_cgroups)
+  if [ -n "$cg" ]; then
+    log "FAIL - leftover cgroups: $(echo "$cg" | tr '\n' ' ')"
+    found=1
+    for m in $cg; do rmdir "$m" 2>/dev/null; done
+  fi
+  [ "$found" = 0 ]
+}
+
 # ---- cleanup --------------------------------------------------------------
 _cleanup() {
   local rc=$? ids id pid left=0 i
-  set +e
+  set +eu
   trap - EXIT
   ids=$( (rt list -q 2>/dev/null; find "$ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null) | sort -u)
   for id in $ids; do
@@ -337,6 +364,14 @@ _cleanup() {
     log "note - container $id was not deleted by the test; force-deleting"
     rt delete --force "$id" >/dev/null 2>&1
   done
+  local r
+  for r in "${_ROOTS[@]}"; do
+    for id in $("$RUNTIME" --root "$r" list -q 2>/dev/null); do
+      track_pid "$("$RUNTIME" --root "$r" state "$id" 2>/dev/null | jq -r '.pid // empty' 2>/dev/null)"
+      log "note - container $id under $r was not deleted by the test; force-deleting"
+      "$RUNTIME" --root "$r" delete --force "$id" >/dev/null 2>&1
+    done
+  done
   for pid in "${_PIDS[@]}"; do wait_gone "$pid" 5; done
   for ((i = 0; i < 50; i++)); do [ -z "$(stray_pids)" ] && break; sleep 0.1; done
 
@@ -344,22 +379,7 @@ _cleanup() {
   if [ -n "$ids" ]; then log "FAIL - cleanup: containers still listed: $ids"; left=1; fi
   ids=$(find "$ROOT" -mindepth 1 -maxdepth 1 -type d -printf '%f ' 2>/dev/null)
   if [ -n "$ids" ]; then log "FAIL - cleanup: state dirs left under --root: $ids"; left=1; fi
-  for pid in "${_PIDS[@]}" $(stray_pids); do
-    if kill -0 "$pid" 2>/dev/null && [ "$(cat /proc/"$pid"/stat 2>/dev/null | awk '{print $3}')" != Z ]; then
-      log "FAIL - cleanup: process $pid left: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)"
-      kill -KILL "$pid" 2>/dev/null
-      left=1
-    fi
-  done
-  [ "$left" = 1 ] && sleep 0.5
-  local cg
-  for ((i = 0; i < 20; i++)); do [ -z "$(leftover_cgroups)" ] && break; sleep 0.1; done
-  cg=$(leftover_cgroups)
-  if [ -n "$cg" ]; then
-    log "FAIL - cleanup: cgroups left: $(echo "$cg" | tr '\n' ' ')"
-    left=1
-    for m in $cg; do rmdir "$m" 2>/dev/null; done
-  fi
+  reap_leftovers || left=1
   for id in "${_NETNS[@]}"; do ip netns del "$id" 2>/dev/null; done
   local mnts
   mnts=$(leftover_mounts)

@@ -1,5 +1,6 @@
 #!/bin/bash
 # Two concurrent creates of one id: exactly one wins, every round.
+# shellcheck disable=SC2016 # jq filters and in-container scripts are single-quoted on purpose
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,4 +32,5 @@ for ((r = 1; r <= ROUNDS; r++)); do
   rt delete --force "$id" </dev/null >/dev/null 2>&1 || true
   wait_gone "$pid" 5 || true
   assert_nothing_left "round $r"
+  reap_leftovers || true   # so that the next round starts clean
 done

@@ -1,6 +1,7 @@
 #!/bin/bash
 # mounts, maskedPaths, readonlyPaths, root.readonly, devices, and symlink
 # escapes in mount destinations.
+# shellcheck disable=SC2016 # jq filters and in-container scripts are single-quoted on purpose
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,6 @@
 #!/bin/bash
 # Foreground `run` exits with the container process's exit status.
+# shellcheck disable=SC2016 # jq filters and in-container scripts are single-quoted on purpose
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

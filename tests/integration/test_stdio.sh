@@ -1,5 +1,6 @@
 #!/bin/bash
 # stdin, stdout and stderr of a foreground `run` are the caller's.
+# shellcheck disable=SC2016 # jq filters and in-container scripts are single-quoted on purpose
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

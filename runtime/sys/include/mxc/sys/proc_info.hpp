@@ -12,7 +12,8 @@
 namespace mxc::sys {
 
 struct ProcStat {
-  char state = '?';         // R S D Z T X ...
+  char state = '?';  // R S D Z T X ...
+  pid_t ppid = 0;
   uint64_t start_time = 0;  // clock ticks since boot (field 22)
 };
 
@@ -24,6 +25,9 @@ bool process_alive(pid_t pid, uint64_t start_time);
 
 // Inode of /proc/<pid>/ns/<type>, or 0.
 uint64_t namespace_inode(pid_t pid, const char* type);
+
+// `root` and every process descended from it (by parent links in /proc).
+std::vector<pid_t> process_tree(pid_t root);
 
 // Every pid whose pid namespace is `pidns_inode`.
 std::vector<pid_t> pids_in_pid_namespace(uint64_t pidns_inode);
