@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -185,13 +186,27 @@ Result<int> parse_signal(const std::string& text) {
   std::string name = text;
   for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  if (name == "IOT") return SIGABRT;
+  if (name == "CLD") return SIGCHLD;
+  if (name == "POLL") return SIGIO;
   for (int s = 1; s < NSIG; ++s) {
     const char* abbrev = ::sigabbrev_np(s);
     if (abbrev != nullptr && name == abbrev) return s;
   }
-  if (name.rfind("RTMIN+", 0) == 0 || name.rfind("RTMAX-", 0) == 0) {
-    int off = std::atoi(name.c_str() + 6);
-    int s = name[2] == 'M' && name[3] == 'I' ? SIGRTMIN + off : SIGRTMAX - off;
+  // RTMIN, RTMIN+N, RTMAX, RTMAX-N with N a whole decimal number.
+  if (name.rfind("RTMIN", 0) == 0 || name.rfind("RTMAX", 0) == 0) {
+    bool min = name[3] == 'I';
+    std::string_view rest = std::string_view(name).substr(5);
+    int off = 0;
+    if (!rest.empty()) {
+      if (rest[0] != (min ? '+' : '-') || rest.size() < 2)
+        return make_error("unknown signal " + quote_untrusted(text));
+      auto [p, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), off);
+      if (ec != std::errc() || p != rest.data() + rest.size()) {
+        return make_error("unknown signal " + quote_untrusted(text));
+      }
+    }
+    int s = min ? SIGRTMIN + off : SIGRTMAX - off;
     if (s >= SIGRTMIN && s <= SIGRTMAX) return s;
   }
   return make_error("unknown signal " + quote_untrusted(text));

@@ -35,8 +35,26 @@ bool Logger::open(const std::string& path, LogFormat format, bool debug) {
   return fd_.valid();
 }
 
-void Logger::write(const char* level, const std::string& msg) const {
+namespace {
+// Messages can carry untrusted text; a log line and an error stay one line.
+std::string one_line(const std::string& msg) {
+  std::string out;
+  for (unsigned char c : msg) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+void Logger::write(const char* level, const std::string& raw) const {
   if (!fd_) return;
+  std::string msg = format_ == LogFormat::kJson ? raw : one_line(raw);
   std::string line;
   if (format_ == LogFormat::kJson) {
     line = nlohmann::json{{"level", level}, {"msg", msg}, {"time", now_rfc3339()}}.dump(
@@ -51,7 +69,7 @@ void Logger::write(const char* level, const std::string& msg) const {
 void Logger::debug(const std::string& msg) const {
   if (!debug_) return;
   write("debug", msg);
-  if (!fd_) std::fprintf(stderr, "mxc-runtime: debug: %s\n", msg.c_str());
+  if (!fd_) std::fprintf(stderr, "mxc-runtime: debug: %s\n", one_line(msg).c_str());
 }
 
 void Logger::warn(const std::string& msg) const {
@@ -60,7 +78,7 @@ void Logger::warn(const std::string& msg) const {
 
 void Logger::error(const std::string& msg) const {
   write("error", msg);
-  std::fprintf(stderr, "mxc-runtime: %s\n", msg.c_str());
+  std::fprintf(stderr, "mxc-runtime: %s\n", one_line(msg).c_str());
 }
 
 }  // namespace mxc::runtime

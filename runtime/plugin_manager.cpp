@@ -1,5 +1,7 @@
 #include "mxc/runtime/plugin_manager.hpp"
 
+#include "mxc/runtime/container_id.hpp"
+
 #define BOOST_DLL_USE_STD_FS
 #include <dlfcn.h>
 #include <unistd.h>
@@ -32,7 +34,7 @@ Status validate_backend_name(const std::string& name) {
     return make_error("backend name must be 1 to 64 characters");
   for (char c : name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-      return make_error("backend name \"" + name + "\" is invalid: use [a-z0-9_-]");
+      return make_error("backend name " + quote_untrusted(name) + " is invalid: use [a-z0-9_-]");
     }
   }
   return {};

@@ -31,9 +31,10 @@ Result<sys::UniqueFd> lock_dir(const std::filesystem::path& dir) {
 
 Status mkdir_p(const std::filesystem::path& dir, mode_t mode) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // Only a root we make ourselves gets our mode: --root may name a shared directory.
+  bool made = std::filesystem::create_directories(dir, ec);
   if (ec) return make_error("--root " + dir.string() + ": " + ec.message());
-  ::chmod(dir.c_str(), mode);
+  if (made) ::chmod(dir.c_str(), mode);
   return {};
 }
 
@@ -123,7 +124,12 @@ std::vector<std::string> StateStore::list() const {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
     if (!validate_container_id(name)) continue;
-    if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) ids.push_back(name);
+    struct stat sb {};
+    bool dir =
+        e->d_type == DT_DIR ||
+        (e->d_type == DT_UNKNOWN &&
+         ::fstatat(::dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode));
+    if (dir) ids.push_back(name);
   }
   ::closedir(d);
   std::sort(ids.begin(), ids.end());
