@@ -18,6 +18,7 @@
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/state.hpp"
 #include "mxc/sys/file_util.hpp"
+#include "mxc/sys/hooks.hpp"
 #include "mxc/sys/proc_info.hpp"
 
 namespace mxc::runtime {
@@ -134,8 +135,32 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds limit) 
   return true;
 }
 
-// Kills what is left, lets the backend clean up, removes the directory.
-Status destroy(Opened& c, bool kill_first) {
+// Runs the poststart or poststop hooks of the container's stored config. Their
+// failures are warnings: the spec says the lifecycle continues.
+void run_late_hooks(const RuntimeContext& ctx, const Opened& c, const char* kind,
+                    const char* status) {
+  auto config = spec::load_config(c.dir.path() / "config.json");
+  if (!config || !config->hooks) return;
+  const auto& hooks =
+      std::string(kind) == "poststart" ? config->hooks->poststart : config->hooks->poststop;
+  if (hooks.empty()) return;
+  spec::State s;
+  s.ociVersion = config->ociVersion;
+  s.id = c.record.id;
+  s.status = status;
+  s.pid = c.record.pid;
+  s.bundle = c.record.bundle;
+  s.annotations = c.record.annotations;
+  std::string state = spec::to_json(s).dump();
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    auto st = sys::run_hook(hooks[i], state,
+                            std::string("hooks.") + kind + "[" + std::to_string(i) + "]");
+    if (!st) ctx.log.warn(st.error().message);
+  }
+}
+
+// Kills what is left, lets the backend clean up, runs poststop hooks, removes the directory.
+Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
   std::string dir = c.dir.path().string();
   auto ref = make_ref(c.record, dir);
   char err[kErrLen] = {0};
@@ -152,6 +177,7 @@ Status destroy(Opened& c, bool kill_first) {
   if (c.plugin && c.plugin->table().destroy(&ref, err, sizeof err) != 0) {
     return plugin_error("delete", c.record.backend, err);
   }
+  if (!c.record.creating) run_late_hooks(ctx, c, "poststop", "stopped");
   return c.dir.remove();
 }
 
@@ -249,6 +275,11 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   nlohmann::json doc = config->raw;
   doc["root"]["path"] = rootfs;
   std::string config_json = doc.dump();
+  // Kept for what later commands need from it (poststart/poststop hooks).
+  if (auto st = sys::write_file_atomic((dir->path() / "config.json").string(), config_json); !st) {
+    (void)dir->remove();
+    return st.error();
+  }
   std::string state_dir = dir->path().string();
   mxc_create_request req{};
   req.struct_size = sizeof req;
@@ -276,7 +307,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   }
   if (!st) {
     Opened c{std::move(*dir), record, std::move(*plugin), "created"};
-    (void)destroy(c, true);
+    (void)destroy(ctx, c, true);
     return st.error();
   }
   return out.pid;
@@ -294,6 +325,7 @@ Status start_container(const RuntimeContext& ctx, const std::string& id) {
   char err[kErrLen] = {0};
   if (c->plugin->table().start(&ref, err, sizeof err) != 0)
     return plugin_error("start", c->record.backend, err);
+  run_late_hooks(ctx, *c, "poststart", "running");
   return {};
 }
 
@@ -342,7 +374,7 @@ Status delete_container(const RuntimeContext& ctx, const std::string& id, bool f
     return make_error("cannot delete container " + quote_untrusted(id) +
                       ": it is being created (use --force if its create was interrupted)");
   }
-  return destroy(*c, true);
+  return destroy(ctx, *c, true);
 }
 
 std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx) {

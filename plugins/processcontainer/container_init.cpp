@@ -14,8 +14,10 @@
 #include <optional>
 
 #include "exec_fifo.hpp"
+#include "mxc/spec/state.hpp"
 #include "mxc/sys/devices.hpp"
 #include "mxc/sys/file_util.hpp"
+#include "mxc/sys/hooks.hpp"
 #include "mxc/sys/mounts.hpp"
 #include "mxc/sys/namespaces.hpp"
 #include "mxc/sys/process_setup.hpp"
@@ -29,6 +31,8 @@ namespace {
 constexpr const char* kMsgMap = "map";
 constexpr const char* kMsgMapped = "mapped";
 constexpr const char* kMsgReady = "ready";
+constexpr const char* kMsgHooks = "hooks";           // run prestart + createRuntime now
+constexpr const char* kHooksOkPrefix = "hooks-ok ";  // + the init's pid in the runtime's namespace
 constexpr const char* kPidPrefix = "pid ";
 constexpr const char* kErrorPrefix = "error ";
 
@@ -52,7 +56,22 @@ bool mounts_host_dev(const spec::Config& c) {
 }
 
 // Everything the init does before it reports ready.
-Status setup_container(const InitRequest& req, bool new_userns) {
+// Asks the runtime to run the hooks that belong to its namespace; returns the
+// init's pid as the runtime sees it.
+Result<pid_t> request_runtime_hooks(int sync_fd) {
+  MXC_TRY(sys::send_message(sync_fd, kMsgHooks));
+  auto reply = sys::receive_message(sync_fd);
+  if (!reply) return reply.error();
+  if (!*reply || (*reply)->rfind(kHooksOkPrefix, 0) != 0)
+    return make_error("hooks: the runtime gave up");
+  return static_cast<pid_t>(std::stol((*reply)->substr(std::string_view(kHooksOkPrefix).size())));
+}
+
+bool has_runtime_hooks(const spec::Config& c) {
+  return c.hooks && (!c.hooks->prestart.empty() || !c.hooks->createRuntime.empty());
+}
+
+Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid_t* host_pid) {
   const spec::Config& c = *req.config;
   const spec::Process& proc = *c.process;
   if (::setsid() < 0) return sys_error("setsid");
@@ -89,6 +108,16 @@ Status setup_container(const InitRequest& req, bool new_userns) {
   }
   if (proc.oomScoreAdj) MXC_TRY(sys::set_oom_score_adj(*proc.oomScoreAdj));
   root_fd.reset();
+
+  // Hooks before pivot_root: the runtime's (its namespace), then ours, whose
+  // paths still resolve in the runtime's filesystem.
+  if (c.hooks && (has_runtime_hooks(c) || !c.hooks->createContainer.empty())) {
+    auto pid = request_runtime_hooks(sync_fd);
+    if (!pid) return pid.error();
+    *host_pid = *pid;
+    MXC_TRY(sys::run_hooks(c.hooks->createContainer, hook_state_json(req, "creating", *host_pid),
+                           "createContainer"));
+  }
 
   MXC_TRY(sys::enter_root(rootfs, req.no_pivot));
   if (c.linux_) {
@@ -138,7 +167,8 @@ struct InitFds {
     (void)sys::send_message(sync_fd, kErrorPrefix + e.message);
     ::_exit(1);
   };
-  if (auto st = setup_container(req, new_userns); !st) report(st.error());
+  pid_t host_pid = 0;
+  if (auto st = setup_container(req, new_userns, sync_fd, &host_pid); !st) report(st.error());
   const spec::Process& proc = *req.config->process;
   auto exe = sys::find_executable(proc.args.front(), proc.env);
   if (!exe) report(exe.error());
@@ -152,6 +182,14 @@ struct InitFds {
   }
   ::close(fds.fifo);
   ::close(fds.host_proc);
+  if (req.config->hooks && !req.config->hooks->startContainer.empty()) {
+    auto st = sys::run_hooks(req.config->hooks->startContainer,
+                             hook_state_json(req, "created", host_pid), "startContainer");
+    if (!st) {
+      std::fprintf(stderr, "mxc-runtime: container init: %s\n", st.error().message.c_str());
+      ::_exit(127);
+    }
+  }
   finish_and_exec(req, *exe);
 }
 
@@ -202,6 +240,17 @@ void kill_and_reap(pid_t pid) {
 
 }  // namespace
 
+std::string hook_state_json(const InitRequest& req, const char* status, pid_t pid) {
+  spec::State st;
+  st.ociVersion = req.config->ociVersion;
+  st.id = req.id;
+  st.status = status;
+  st.pid = pid;
+  st.bundle = req.bundle;
+  st.annotations = req.config->annotations;
+  return spec::to_json(st).dump();
+}
+
 Result<pid_t> spawn_container(const InitRequest& req) {
   const spec::Config& c = *req.config;
   static const std::vector<spec::Namespace> kNone;
@@ -237,6 +286,7 @@ Result<pid_t> spawn_container(const InitRequest& req) {
   child_end.reset();
   pid_t init = -1;
   bool ready = false;
+  bool hooks_pending = false;
   std::optional<Error> error;
   // The helper's "pid" and the init's "ready" may arrive in either order.
   while (!(ready && init > 0)) {
@@ -265,6 +315,8 @@ Result<pid_t> spawn_container(const InitRequest& req) {
       while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
       }
       helper = -1;
+    } else if (m == kMsgHooks) {
+      hooks_pending = true;
     } else if (m == kMsgReady) {
       ready = true;
     } else if (m.rfind(kErrorPrefix, 0) == 0) {
@@ -273,6 +325,24 @@ Result<pid_t> spawn_container(const InitRequest& req) {
     } else {
       error = make_error("unexpected message from container init: " + m);
       break;
+    }
+    if (hooks_pending && init > 0) {
+      hooks_pending = false;
+      std::string state = hook_state_json(req, "creating", init);
+      Status st;
+      if (c.hooks) {
+        st = sys::run_hooks(c.hooks->prestart, state, "prestart");
+        if (st) st = sys::run_hooks(c.hooks->createRuntime, state, "createRuntime");
+      }
+      if (!st) {
+        error = st.error();
+        break;
+      }
+      if (auto s2 = sys::send_message(parent_end.get(), kHooksOkPrefix + std::to_string(init));
+          !s2) {
+        error = s2.error();
+        break;
+      }
     }
   }
   if (!error) return init;

@@ -19,7 +19,12 @@ struct InitRequest {
   std::string state_dir;
   bool no_pivot = false;
   std::optional<sys::CapabilitySets> capabilities;  // validated before fork
+  std::string id;                                   // for the hooks' state JSON
+  std::string bundle;
 };
+
+// The state JSON a hook gets on stdin.
+std::string hook_state_json(const InitRequest& req, const char* status, pid_t pid);
 
 // Returns the init's pid once it is set up and blocked on the exec fifo. On
 // failure the init and helper are killed and reaped.

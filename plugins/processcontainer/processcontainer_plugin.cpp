@@ -35,7 +35,8 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     if (config->process && config->process->terminal) {
       return fail(err, len, mxc::make_error("process.terminal: terminals are not supported yet"));
     }
-    pc::InitRequest init{&*config, req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0, {}};
+    pc::InitRequest init{&*config, req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0,
+                         {},       req->id,        req->bundle};
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());
