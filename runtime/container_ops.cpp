@@ -1,8 +1,10 @@
 #include "mxc/runtime/container_ops.hpp"
 
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,8 +17,10 @@
 #include <thread>
 
 #include "mxc/runtime/container_id.hpp"
+#include "mxc/runtime/foreground.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/state.hpp"
+#include "mxc/sys/console.hpp"
 #include "mxc/sys/file_util.hpp"
 #include "mxc/sys/hooks.hpp"
 #include "mxc/sys/proc_info.hpp"
@@ -290,6 +294,8 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.policy_json = "{}";
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
   req.flags = opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0;
+  req.console_fd = opts.console_fd;
+  req.cgroup_procs = nullptr;
   mxc_create_result out{sizeof(mxc_create_result), 0};
   char err[kErrLen] = {0};
   if ((*plugin)->table().create(&req, &out, err, sizeof err) != 0) {
@@ -390,43 +396,51 @@ namespace {
 
 // Forwards signals to the container until it exits; returns its exit code.
 Result<int> wait_foreground(const ContainerRecord& record, const Plugin& plugin,
-                            const std::string& dir) {
-  pid_t pid = record.pid;
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD})
-    sigaddset(&set, s);
-  sigset_t old;
-  ::sigprocmask(SIG_BLOCK, &set, &old);
-  int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
-  if (sfd < 0) return sys_error("signalfd");
-  sys::UniqueFd guard(sfd);
-  auto exited = [&] {
-    siginfo_t info{};
-    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-           info.si_pid == pid;
-  };
-  while (!exited()) {
-    signalfd_siginfo si{};
-    ssize_t n = ::read(sfd, &si, sizeof si);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != sizeof si) return sys_error("read signalfd");
-    if (si.ssi_signo != SIGCHLD) ::kill(pid, static_cast<int>(si.ssi_signo));
-  }
+                            const std::string& dir, int pty_master) {
+  MXC_TRY(wait_forwarding(record.pid, pty_master));
   auto ref = make_ref(record, dir);
   int code = 0;
   char err[kErrLen] = {0};
-  int rc = plugin.table().wait(&ref, &code, err, sizeof err);
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  if (rc != 0) return plugin_error("wait", record.backend, err);
+  if (plugin.table().wait(&ref, &code, err, sizeof err) != 0) {
+    return plugin_error("wait", record.backend, err);
+  }
   return code;
 }
 
 }  // namespace
 
-Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts, bool detach) {
+Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_in, bool detach) {
+  CreateOptions opts = opts_in;
+  // In the foreground without --console-socket, a terminal is relayed to the
+  // caller's own: the backend sends the pty master over this pair.
+  sys::UniqueFd console_ours;
+  sys::UniqueFd console_theirs;
+  if (!detach && opts.console_socket.empty()) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      return sys_error("socketpair");
+    console_ours.reset(sv[0]);
+    console_theirs.reset(sv[1]);
+    opts.console_fd = sv[1];
+  }
   auto pid = create_container(ctx, opts);
+  console_theirs.reset();
   if (!pid) return pid.error();
+  sys::UniqueFd pty_master;
+  if (console_ours) {
+    pollfd p{console_ours.get(), POLLIN, 0};
+    char peek;
+    // Readable with data: a pty master was sent. Readable at EOF: no terminal.
+    if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) &&
+        ::recv(console_ours.get(), &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+      auto fd = sys::receive_fd(console_ours.get());
+      if (!fd) {
+        (void)delete_container(ctx, opts.id, true);
+        return fd.error();
+      }
+      pty_master = std::move(*fd);
+    }
+  }
   if (auto st = start_container(ctx, opts.id); !st) {
     (void)delete_container(ctx, opts.id, true);
     return st.error();
@@ -440,7 +454,7 @@ Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts, 
     std::unique_ptr<Plugin> plugin = std::move(c->plugin);
     std::string dir = c->dir.path().string();
     c = make_error("");  // unlock: other commands (state, kill) must work meanwhile
-    code = wait_foreground(record, *plugin, dir);
+    code = wait_foreground(record, *plugin, dir, pty_master.get());
   }
   // Stopped now: delete it as `runc run` does.
   auto st = delete_container(ctx, opts.id, true);

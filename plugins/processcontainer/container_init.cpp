@@ -15,6 +15,7 @@
 
 #include "exec_fifo.hpp"
 #include "mxc/spec/state.hpp"
+#include "mxc/sys/console.hpp"
 #include "mxc/sys/devices.hpp"
 #include "mxc/sys/file_util.hpp"
 #include "mxc/sys/hooks.hpp"
@@ -126,6 +127,13 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
     MXC_TRY(sys::make_paths_readonly(c.linux_->readonlyPaths));
   }
   MXC_TRY(sys::finish_root(c.root->readonly, propagation));
+  if (proc.terminal) {
+    auto pty = sys::open_pty(proc.consoleSize, proc.user.uid, proc.user.gid);
+    if (!pty) return pty.error();
+    MXC_TRY(sys::send_fd(req.console_fd, pty->master.get(), "/dev/ptmx"));
+    ::close(req.console_fd);
+    MXC_TRY(sys::attach_terminal(pty->slave.get()));
+  }
   MXC_TRY(sys::apply_rlimits(proc.rlimits));
   return {};
 }
@@ -277,7 +285,7 @@ Result<pid_t> spawn_container(const InitRequest& req) {
   if (helper < 0) return sys_error("fork");
   if (helper == 0) {
     parent_end.reset();
-    std::vector<int> keep{child_end.get(), fifo->get(), host_proc.get()};
+    std::vector<int> keep{child_end.get(), fifo->get(), host_proc.get(), req.console_fd};
     for (const auto& j : plan->join) keep.push_back(j.fd.get());
     // Drop inherited fds (the runtime's lock among them) before anything lives on.
     sys::close_fds_except(std::move(keep));

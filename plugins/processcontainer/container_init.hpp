@@ -21,6 +21,7 @@ struct InitRequest {
   std::optional<sys::CapabilitySets> capabilities;  // validated before fork
   std::string id;                                   // for the hooks' state JSON
   std::string bundle;
+  int console_fd = -1;  // connected console socket when process.terminal
 };
 
 // The state JSON a hook gets on stdin.

@@ -10,6 +10,7 @@
 #include "exec_fifo.hpp"
 #include "mxc/plugin.hpp"
 #include "mxc/spec/config.hpp"
+#include "mxc/sys/console.hpp"
 #include "mxc/sys/proc_info.hpp"
 
 namespace {
@@ -27,16 +28,26 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
   return guard(err, len, [&] {
     auto config = mxc::spec::parse_config(req->config_json);
     if (!config) return fail(err, len, config.error());
-    if (config->process && config->process->terminal && req->console_socket == nullptr) {
-      return fail(err, len,
-                  mxc::make_error("process.terminal: a terminal needs --console-socket "
-                                  "(set process.terminal to false to use the caller's stdio)"));
-    }
+    mxc::sys::UniqueFd console;
+    int console_fd = -1;
     if (config->process && config->process->terminal) {
-      return fail(err, len, mxc::make_error("process.terminal: terminals are not supported yet"));
+      if (req->console_fd >= 0) {
+        console_fd = req->console_fd;
+      } else if (req->console_socket != nullptr) {
+        auto sock = mxc::sys::connect_console_socket(req->console_socket);
+        if (!sock) return fail(err, len, sock.error());
+        console = std::move(*sock);
+        console_fd = console.get();
+      } else {
+        return fail(err, len,
+                    mxc::make_error("process.terminal: a terminal needs --console-socket (or a "
+                                    "foreground run); set process.terminal to false to use the "
+                                    "caller's stdio"));
+      }
     }
-    pc::InitRequest init{&*config, req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0,
-                         {},       req->id,        req->bundle};
+    pc::InitRequest init{&*config,  req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0,
+                         {},        req->id,        req->bundle,
+                         console_fd};
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());
@@ -119,6 +130,7 @@ constexpr mxc_plugin kPlugin{
     pc_status,
     pc_wait,
     pc_destroy,
+    nullptr,
 };
 
 }  // namespace

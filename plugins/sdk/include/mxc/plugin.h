@@ -41,7 +41,19 @@ typedef struct mxc_create_request {
   const char* policy_json;    /* compiled agent policy, "{}" when there is none */
   const char* console_socket; /* unix socket for the pty master, or NULL */
   uint32_t flags;             /* MXC_CREATE_* */
+  int console_fd;             /* a connected socket for the pty master, or -1 (takes precedence) */
+  const char* cgroup_procs;   /* newline-separated cgroup.procs files to join, or NULL */
 } mxc_create_request;
+
+/* How to run an extra process in a running container (`exec`). */
+typedef struct mxc_exec_request {
+  uint32_t struct_size;
+  const char* process_json;   /* an OCI `process` object, validated */
+  const char* console_socket; /* as in create */
+  int console_fd;
+  const char* cgroup_procs; /* as in create */
+  uint32_t flags;           /* MXC_CREATE_FOREGROUND when the caller waits */
+} mxc_exec_request;
 
 typedef struct mxc_create_result {
   uint32_t struct_size;
@@ -77,6 +89,10 @@ typedef struct mxc_plugin {
   int (*wait)(const mxc_container_ref* ref, int* exit_code, char* err, size_t err_len);
   /* Removes what create() made. The container's processes are already gone. */
   int (*destroy)(const mxc_container_ref* ref, char* err, size_t err_len);
+  /* Starts another process in the running container; its pid goes in out->pid.
+   * wait() with a ref whose pid is that pid waits for it. */
+  int (*exec)(const mxc_container_ref* ref, const mxc_exec_request* req, mxc_create_result* out,
+              char* err, size_t err_len);
 } mxc_plugin;
 
 typedef const mxc_plugin* (*mxc_plugin_entry_fn)(void);

@@ -27,6 +27,7 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string pid_file;
   std::string console_socket;
+  int console_fd = -1;  // a connected socket for the pty master (foreground run)
   bool no_pivot = false;
 };
 
