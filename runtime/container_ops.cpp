@@ -14,12 +14,14 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include "mxc/runtime/container_id.hpp"
 #include "mxc/runtime/foreground.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/state.hpp"
+#include "mxc/sys/cgroups.hpp"
 #include "mxc/sys/console.hpp"
 #include "mxc/sys/file_util.hpp"
 #include "mxc/sys/hooks.hpp"
@@ -97,6 +99,11 @@ Result<std::string> compute_status(const ContainerRecord& r, const Plugin* plugi
                                    const std::string& dir) {
   if (r.creating) return std::string("creating");
   if (!sys::process_alive(r.pid, r.pid_start_time)) return std::string("stopped");
+  if (!r.cgroup.empty()) {
+    if (auto cg = sys::Cgroup::open(r.cgroup)) {
+      if (auto frozen = cg->frozen(); frozen && *frozen) return std::string("paused");
+    }
+  }
   if (plugin == nullptr) return std::string("running");
   char status[32] = {0};
   char err[kErrLen] = {0};
@@ -168,7 +175,14 @@ Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
   std::string dir = c.dir.path().string();
   auto ref = make_ref(c.record, dir);
   char err[kErrLen] = {0};
+  std::optional<sys::Cgroup> cgroup;
+  if (!c.record.cgroup.empty()) {
+    if (auto cg = sys::Cgroup::open(c.record.cgroup)) cgroup = std::move(*cg);
+  }
+  // A frozen process cannot die: thaw a paused container first.
+  if (cgroup) (void)cgroup->thaw();
   if (kill_first && c.record.pid > 0 && sys::process_alive(c.record.pid, c.record.pid_start_time)) {
+    if (cgroup) (void)cgroup->kill_all(SIGKILL);
     if (c.plugin && c.plugin->table().kill(&ref, SIGKILL, 1, err, sizeof err) != 0) {
       return plugin_error("kill", c.record.backend, err);
     }
@@ -181,8 +195,45 @@ Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
   if (c.plugin && c.plugin->table().destroy(&ref, err, sizeof err) != 0) {
     return plugin_error("delete", c.record.backend, err);
   }
+  if (cgroup) {
+    // Whatever escaped the init's death (a process outside its pid namespace) goes too.
+    (void)cgroup->kill_all(SIGKILL);
+    auto st = cgroup->destroy();
+    if (!st) return st.error().context("delete: cgroup " + c.record.cgroup);
+    // The default parent goes with its last container.
+    if (c.record.cgroup.rfind("/mxc/", 0) == 0 &&
+        c.record.cgroup.find('/', 5) == std::string::npos) {
+      if (auto parent = sys::Cgroup::open("/mxc")) parent->remove_if_empty();
+    }
+  }
   if (!c.record.creating) run_late_hooks(ctx, c, "poststop", "stopped");
   return c.dir.remove();
+}
+
+// A device allow list must still let the container use the devices we create
+// for it (the defaults, ptys, linux.devices), as runc and crun add them.
+spec::Resources with_default_device_rules(spec::Resources r,
+                                          const std::vector<spec::Device>& devices) {
+  if (r.devices.empty()) return r;
+  auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor) {
+    spec::DeviceCgroup d;
+    d.allow = true;
+    d.type = type;
+    d.major = major;
+    d.minor = minor;
+    d.access = "rwm";
+    r.devices.push_back(d);
+  };
+  for (auto [major, minor] :
+       {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}}) {
+    allow("c", major, minor);
+  }
+  allow("c", 136, std::nullopt);  // /dev/pts/*
+  for (const auto& d : devices) {
+    if (d.type == "p") continue;
+    allow(d.type == "b" ? "b" : "c", d.major, d.minor);
+  }
+  return r;
 }
 
 Status check_root_path(const std::string& root, const std::filesystem::path& bundle,
@@ -262,6 +313,30 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
 
   auto dir = ctx.store.create(opts.id);
   if (!dir) return dir.error();
+  // The cgroup, with its limits, exists before the process does; the backend joins it.
+  std::optional<sys::Cgroup> cgroup;
+  std::string cgroup_procs;
+  if (ctx.cgroup_manager != CgroupManager::kDisabled) {
+    auto path =
+        sys::resolve_cgroups_path(config->linux_ ? config->linux_->cgroupsPath : std::nullopt,
+                                  opts.id, ctx.cgroup_manager == CgroupManager::kSystemd);
+    Result<sys::Cgroup> cg = path ? sys::Cgroup::create(*path) : Result<sys::Cgroup>(path.error());
+    Status st = cg ? Status{} : Status(cg.error());
+    if (cg && config->linux_ && config->linux_->resources) {
+      st =
+          cg->apply(with_default_device_rules(*config->linux_->resources, config->linux_->devices));
+    }
+    if (!st) {
+      if (cg) (void)cg->destroy();
+      (void)dir->remove();
+      return st.error().context(label);
+    }
+    cgroup = std::move(*cg);
+    for (const auto& f : cgroup->procs_files()) cgroup_procs += f + "\n";
+  }
+  auto undo_cgroup = [&] {
+    if (cgroup) (void)cgroup->destroy();
+  };
   ContainerRecord record;
   record.id = opts.id;
   record.oci_version = config->ociVersion;
@@ -271,7 +346,9 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   record.created = now_rfc3339();
   record.owner = std::to_string(::geteuid());
   record.annotations = config->annotations;
+  if (cgroup) record.cgroup = cgroup->path();
   if (auto st = dir->write(record); !st) {
+    undo_cgroup();
     (void)dir->remove();
     return st.error();
   }
@@ -281,6 +358,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   std::string config_json = doc.dump();
   // Kept for what later commands need from it (poststart/poststop hooks).
   if (auto st = sys::write_file_atomic((dir->path() / "config.json").string(), config_json); !st) {
+    undo_cgroup();
     (void)dir->remove();
     return st.error();
   }
@@ -295,10 +373,11 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
   req.flags = opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0;
   req.console_fd = opts.console_fd;
-  req.cgroup_procs = nullptr;
+  req.cgroup_procs = cgroup ? cgroup_procs.c_str() : nullptr;
   mxc_create_result out{sizeof(mxc_create_result), 0};
   char err[kErrLen] = {0};
   if ((*plugin)->table().create(&req, &out, err, sizeof err) != 0) {
+    undo_cgroup();
     (void)dir->remove();
     return make_error(err[0] ? err : "create failed (backend " + *backend + ")");
   }
@@ -357,8 +436,14 @@ Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::str
 Status kill_container(const RuntimeContext& ctx, const std::string& id, int signal, bool all) {
   auto c = open_container(ctx, id);
   if (!c) return c.error();
-  if (c->status != "created" && c->status != "running") {
+  if (c->status != "created" && c->status != "running" && c->status != "paused") {
     return make_error("cannot kill container " + quote_untrusted(id) + ": it is " + c->status);
+  }
+  if (all && !c->record.cgroup.empty()) {
+    // The cgroup holds every process of the container, wherever it re-parented itself.
+    auto cg = sys::Cgroup::open(c->record.cgroup);
+    if (!cg) return cg.error();
+    return cg->kill_all(signal);
   }
   std::string dir = c->dir.path().string();
   auto ref = make_ref(c->record, dir);

@@ -56,6 +56,7 @@ Result<ContainerRecord> ContainerDir::read() const {
     r.pid_start_time = j.value("pidStartTime", uint64_t{0});
     r.created = j.value("created", "");
     r.owner = j.value("owner", "");
+    r.cgroup = j.value("cgroup", "");
     r.annotations = j.value("annotations", std::map<std::string, std::string>{});
     return r;
   } catch (const nlohmann::json::exception& e) {
@@ -64,17 +65,12 @@ Result<ContainerRecord> ContainerDir::read() const {
 }
 
 Status ContainerDir::write(const ContainerRecord& r) const {
-  nlohmann::json j{{"id", r.id},
-                   {"ociVersion", r.oci_version},
-                   {"bundle", r.bundle},
-                   {"rootfs", r.rootfs},
-                   {"backend", r.backend},
-                   {"creating", r.creating},
-                   {"pid", r.pid},
-                   {"pidStartTime", r.pid_start_time},
-                   {"created", r.created},
-                   {"owner", r.owner},
-                   {"annotations", r.annotations}};
+  nlohmann::json j{{"id", r.id},           {"ociVersion", r.oci_version},
+                   {"bundle", r.bundle},   {"rootfs", r.rootfs},
+                   {"backend", r.backend}, {"creating", r.creating},
+                   {"pid", r.pid},         {"pidStartTime", r.pid_start_time},
+                   {"created", r.created}, {"owner", r.owner},
+                   {"cgroup", r.cgroup},   {"annotations", r.annotations}};
   return sys::write_file_atomic((path_ / kStateFile).string(), j.dump());
 }
 

@@ -72,10 +72,15 @@ bool has_runtime_hooks(const spec::Config& c) {
   return c.hooks && (!c.hooks->prestart.empty() || !c.hooks->createRuntime.empty());
 }
 
-Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid_t* host_pid) {
+Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid_t* host_pid,
+                       sys::UniqueFd* listener) {
   const spec::Config& c = *req.config;
   const spec::Process& proc = *c.process;
   if (::setsid() < 0) return sys_error("setsid");
+  // Our pid as the runtime sees it: /proc is still the host's here.
+  char self[32] = {0};
+  if (::readlink("/proc/self", self, sizeof self - 1) > 0)
+    *host_pid = static_cast<pid_t>(std::atoi(self));
   if ((!c.hostname.empty() || !c.domainname.empty()) && !has_ns(c, "uts")) {
     return make_error(std::string(c.hostname.empty() ? "domainname" : "hostname") +
                       ": setting it requires a uts namespace");
@@ -120,6 +125,13 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
                            "createContainer"));
   }
 
+  // The seccomp listener is a host path: connect while it is still reachable.
+  if (req.seccomp && req.seccomp->uses_notify()) {
+    const std::string& path = *c.linux_->seccomp->listenerPath;
+    auto sock = sys::connect_console_socket(path);
+    if (!sock) return sock.error().context("linux.seccomp.listenerPath");
+    *listener = std::move(*sock);
+  }
   MXC_TRY(sys::enter_root(rootfs, req.no_pivot));
   if (c.linux_) {
     MXC_TRY(sys::apply_sysctls(c.linux_->sysctl));
@@ -148,6 +160,16 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
   if (req.capabilities) {
     if (auto st = sys::prepare_capabilities(*req.capabilities); !st) fail(st.error());
   }
+  // The filter goes in as late as the kernel allows: right before execve with
+  // no_new_privs; without it, loading needs CAP_SYS_ADMIN, so before the user
+  // switch (the profile must then allow setuid, capset and execve, as with runc).
+  // A NOTIFY filter is already loaded (during create).
+  bool seccomp_pending = req.seccomp && !req.seccomp->uses_notify();
+  auto load_filter = [&] {
+    if (auto fd = sys::load_seccomp(*req.seccomp); !fd) fail(fd.error().context("linux.seccomp"));
+    seccomp_pending = false;
+  };
+  if (seccomp_pending && !proc.noNewPrivileges) load_filter();
   if (auto st = sys::switch_user(proc.user); !st) fail(st.error());
   if (req.capabilities) {
     if (auto st = sys::apply_capabilities(*req.capabilities); !st) fail(st.error());
@@ -157,6 +179,7 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
   if (proc.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     fail(sys_error("process.noNewPrivileges"));
   }
+  if (seccomp_pending) load_filter();
   fail(sys::exec_process(exe, proc.args, proc.env));
   ::_exit(127);
 }
@@ -176,7 +199,23 @@ struct InitFds {
     ::_exit(1);
   };
   pid_t host_pid = 0;
-  if (auto st = setup_container(req, new_userns, sync_fd, &host_pid); !st) report(st.error());
+  sys::UniqueFd listener;
+  if (auto st = setup_container(req, new_userns, sync_fd, &host_pid, &listener); !st)
+    report(st.error());
+  if (listener) {
+    // NOTIFY rules: the filter is loaded now and its fd handed to the listener
+    // with the process state, as the spec describes.
+    auto fd = sys::load_seccomp(*req.seccomp);
+    if (!fd) report(fd.error().context("linux.seccomp"));
+    const auto& sc = *req.config->linux_->seccomp;
+    nlohmann::json state = nlohmann::json::parse(hook_state_json(req, "creating", host_pid));
+    auto msg = sys::seccomp_process_state_json(req.config->ociVersion, host_pid,
+                                               sc.listenerMetadata.value_or(""), state);
+    if (auto st = sys::send_fd(listener.get(), *fd, msg); !st)
+      report(st.error().context("linux.seccomp.listenerPath"));
+    ::close(*fd);
+    listener.reset();
+  }
   const spec::Process& proc = *req.config->process;
   auto exe = sys::find_executable(proc.args.front(), proc.env);
   if (!exe) report(exe.error());
@@ -209,6 +248,11 @@ struct InitFds {
     (void)sys::send_message(sync_fd, kErrorPrefix + e.message);
     ::_exit(1);
   };
+  // Into the cgroup first: before a joined mount namespace changes what
+  // /sys/fs/cgroup is, and before a new cgroup namespace is rooted here.
+  for (const auto& procs : req.cgroup_procs) {
+    if (auto st = sys::write_file(procs, "0"); !st) report(st.error().context("cgroup"));
+  }
   if (auto st = sys::join_namespaces(plan); !st) report(st.error());
   if (plan.create_flags != 0 && ::unshare(plan.create_flags) != 0) {
     report(sys_error("unshare namespaces"));

@@ -7,10 +7,12 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/result.hpp"
 #include "mxc/sys/capabilities.hpp"
+#include "mxc/sys/seccomp.hpp"
 
 namespace mxc::processcontainer {
 
@@ -21,7 +23,9 @@ struct InitRequest {
   std::optional<sys::CapabilitySets> capabilities;  // validated before fork
   std::string id;                                   // for the hooks' state JSON
   std::string bundle;
-  int console_fd = -1;  // connected console socket when process.terminal
+  int console_fd = -1;                        // connected console socket when process.terminal
+  std::vector<std::string> cgroup_procs;      // cgroup.procs files to join before anything else
+  std::optional<sys::SeccompFilter> seccomp;  // compiled before fork, loaded by the init
 };
 
 // The state JSON a hook gets on stdin.

@@ -45,9 +45,26 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
                                     "caller's stdio"));
       }
     }
-    pc::InitRequest init{&*config,  req->state_dir, (req->flags & MXC_CREATE_NO_PIVOT) != 0,
-                         {},        req->id,        req->bundle,
-                         console_fd};
+    pc::InitRequest init;
+    init.config = &*config;
+    init.state_dir = req->state_dir;
+    init.no_pivot = (req->flags & MXC_CREATE_NO_PIVOT) != 0;
+    init.id = req->id;
+    init.bundle = req->bundle;
+    init.console_fd = console_fd;
+    if (config->linux_ && config->linux_->seccomp) {
+      auto filter = mxc::sys::compile_seccomp(*config->linux_->seccomp);
+      if (!filter) return fail(err, len, filter.error());
+      init.seccomp = std::move(*filter);
+    }
+    if (req->cgroup_procs != nullptr) {
+      std::string all = req->cgroup_procs;
+      size_t start = 0;
+      for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
+        if (nl > start) init.cgroup_procs.push_back(all.substr(start, nl - start));
+      }
+      if (start < all.size()) init.cgroup_procs.push_back(all.substr(start));
+    }
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());

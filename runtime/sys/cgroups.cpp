@@ -767,6 +767,10 @@ Result<uint64_t> Cgroup::oom_kill_count() const {
   return it->second;
 }
 
+void Cgroup::remove_if_empty() const {
+  for (const auto& h : hierarchies_) ::rmdir(dir_in(h).c_str());
+}
+
 Status Cgroup::destroy() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   Status result;

@@ -16,10 +16,13 @@
 
 namespace mxc::runtime {
 
+enum class CgroupManager { kCgroupfs, kSystemd, kDisabled };
+
 struct RuntimeContext {
   StateStore store;
   PluginManager plugins;
   const Logger& log;
+  CgroupManager cgroup_manager = CgroupManager::kCgroupfs;
 };
 
 struct CreateOptions {

@@ -28,6 +28,7 @@ struct ContainerRecord {
   uint64_t pid_start_time = 0;  // guards against pid reuse
   std::string created;          // RFC 3339
   std::string owner;
+  std::string cgroup;  // the container's cgroup path, empty with --cgroup-manager disabled
   std::map<std::string, std::string> annotations;
 };
 

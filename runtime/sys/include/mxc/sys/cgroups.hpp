@@ -111,6 +111,8 @@ class Cgroup {
   Result<uint64_t> oom_kill_count() const;
   // rmdir (children first) in every hierarchy, retrying EBUSY for ~1 s.
   Status destroy();
+  // One rmdir per hierarchy, no retry: for a shared parent that may still hold others.
+  void remove_if_empty() const;
 
   const std::string& path() const { return path_; }
   // The directory serving `controller` ("memory", "io", "blkio", ...), if any.
