@@ -83,7 +83,8 @@ Result<ParsedArgs> parse(const std::vector<OptionSpec>& options,
         if (i + 1 >= argv.size()) return make_error("flag --" + spec->name + " needs a value");
         value = argv[++i];
       }
-      out.values[spec->name] = value;
+      auto& slot = out.values[spec->name];
+      slot = (spec->repeatable && !slot.empty()) ? slot + "\n" + value : value;
     } else {
       if (has_value && value != "true" && value != "false") {
         return make_error("flag --" + spec->name + " takes true or false, not \"" + value + "\"");

@@ -17,6 +17,7 @@ struct OptionSpec {
   bool takes_value = false;
   std::string value_name;  // for usage: --pid-file FILE
   std::string help;
+  bool repeatable = false;  // values of repeated uses are joined with '\n'
 };
 
 struct CommandSpec {
@@ -26,6 +27,8 @@ struct CommandSpec {
   std::vector<OptionSpec> options;
   int min_args = 0;
   int max_args = 0;  // -1: unlimited
+  // Flags end at the first positional (exec: what follows the id is the command).
+  bool flags_before_args_only = false;
 };
 
 struct ParsedArgs {

@@ -31,6 +31,12 @@ Command make_delete_command();
 Command make_list_command();
 Command make_spec_command();
 Command make_features_command();
+Command make_exec_command();
+Command make_pause_command();
+Command make_resume_command();
+Command make_ps_command();
+Command make_update_command();
+Command make_events_command();
 
 // Options shared by create and run.
 std::vector<OptionSpec> create_options();

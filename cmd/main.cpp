@@ -23,15 +23,20 @@ const std::vector<OptionSpec>& global_options() {
       {"log-format", '\0', true, "text|json", "log format (default text)"},
       {"debug", '\0', false, "", "log debug messages"},
       {"plugin-path", '\0', true, "DIRS", "colon-separated plugin directories, searched first"},
+      {"cgroup-manager", '\0', true, "cgroupfs|systemd|disabled",
+       "how cgroups are managed (default cgroupfs)"},
+      {"systemd-cgroup", '\0', false, "", "same as --cgroup-manager systemd (runc's flag)"},
       {"version", 'v', false, "", "print the version"},
   };
   return kGlobal;
 }
 
 std::vector<Command> commands() {
-  return {make_create_command(), make_start_command(), make_run_command(),
-          make_state_command(),  make_kill_command(),  make_delete_command(),
-          make_list_command(),   make_spec_command(),  make_features_command()};
+  return {make_create_command(), make_start_command(),  make_run_command(),
+          make_exec_command(),   make_state_command(),  make_kill_command(),
+          make_delete_command(), make_list_command(),   make_ps_command(),
+          make_pause_command(),  make_resume_command(), make_update_command(),
+          make_events_command(), make_spec_command(),   make_features_command()};
 }
 
 void print_main_usage(FILE* out, const std::vector<Command>& cmds) {
@@ -99,7 +104,11 @@ int main_impl(int argc, char** argv) {
     print_main_usage(stderr, cmds);
     return 2;
   }
-  auto parsed = parse(cmd->spec.options, args, next + 1, false, nullptr);
+  size_t after = 0;
+  auto parsed = parse(cmd->spec.options, args, next + 1, cmd->spec.flags_before_args_only, &after);
+  if (parsed && cmd->spec.flags_before_args_only) {
+    parsed->args.insert(parsed->args.end(), args.begin() + static_cast<long>(after), args.end());
+  }
   if (!parsed) {
     std::fprintf(stderr, "mxc-runtime %s: %s\n%s", name.c_str(), parsed.error().message.c_str(),
                  usage("mxc-runtime", cmd->spec).c_str());
@@ -130,10 +139,23 @@ int main_impl(int argc, char** argv) {
     std::fprintf(stderr, "mxc-runtime: --log %s: cannot open for appending\n", log_path.c_str());
     return 1;
   }
+  std::string manager =
+      global->value("cgroup-manager", global->flag("systemd-cgroup") ? "systemd" : "cgroupfs");
+  runtime::CgroupManager cgroup_manager = runtime::CgroupManager::kCgroupfs;
+  if (manager == "systemd") {
+    cgroup_manager = runtime::CgroupManager::kSystemd;
+  } else if (manager == "disabled") {
+    cgroup_manager = runtime::CgroupManager::kDisabled;
+  } else if (manager != "cgroupfs") {
+    std::fprintf(
+        stderr, "mxc-runtime: --cgroup-manager must be cgroupfs, systemd or disabled, not \"%s\"\n",
+        manager.c_str());
+    return 2;
+  }
   runtime::RuntimeContext ctx{runtime::StateStore(global->value("root", "/run/mxc-runtime")),
                               runtime::PluginManager(split_dirs(global->value("plugin-path")),
                                                      std::getenv("MXC_PLUGIN_PATH")),
-                              log};
+                              log, cgroup_manager};
   return cmd->run(Invocation{ctx, *parsed});
 }
 

@@ -18,15 +18,21 @@ namespace {
 
 constexpr const char* kStateFile = "state.json";
 
-Result<sys::UniqueFd> lock_dir(const std::filesystem::path& dir) {
+Result<sys::UniqueFd> open_dir(const std::filesystem::path& dir) {
   sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return sys_error("open " + dir.string());
+  return fd;
+}
+
+Result<sys::UniqueFd> lock_dir(const std::filesystem::path& dir) {
+  auto fd = open_dir(dir);
+  if (!fd) return fd.error();
   int rc;
   do {
-    rc = ::flock(fd.get(), LOCK_EX);
+    rc = ::flock(fd->get(), LOCK_EX);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) return sys_error("lock " + dir.string());
-  return fd;
+  return std::move(*fd);
 }
 
 Status mkdir_p(const std::filesystem::path& dir, mode_t mode) {
@@ -98,11 +104,11 @@ Result<ContainerDir> StateStore::create(const std::string& id) const {
   return ContainerDir(dir, std::move(*lock));
 }
 
-Result<ContainerDir> StateStore::open(const std::string& id) const {
+Result<ContainerDir> StateStore::open(const std::string& id, bool exclusive) const {
   MXC_TRY(validate_container_id(id));
   auto dir = root_ / id;
   auto missing = make_error("container " + quote_untrusted(id) + " does not exist");
-  auto lock = lock_dir(dir);
+  auto lock = exclusive ? lock_dir(dir) : open_dir(dir);
   if (!lock) return lock.error().sys_errno == ENOENT ? missing : lock.error();
   // A concurrent delete may have removed it while we waited for the lock.
   struct stat sb {};

@@ -24,6 +24,7 @@
 #include "mxc/sys/process_setup.hpp"
 #include "mxc/sys/rootfs.hpp"
 #include "mxc/sys/sync_channel.hpp"
+#include "process_exec.hpp"
 
 namespace mxc::processcontainer {
 
@@ -151,38 +152,6 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
 }
 
 // After `start`: become the configured user and exec. Failures go to stderr.
-[[noreturn]] void finish_and_exec(const InitRequest& req, const std::string& exe) {
-  const spec::Process& proc = *req.config->process;
-  auto fail = [](const Error& e) {
-    std::fprintf(stderr, "mxc-runtime: container init: %s\n", e.message.c_str());
-    ::_exit(127);
-  };
-  if (req.capabilities) {
-    if (auto st = sys::prepare_capabilities(*req.capabilities); !st) fail(st.error());
-  }
-  // The filter goes in as late as the kernel allows: right before execve with
-  // no_new_privs; without it, loading needs CAP_SYS_ADMIN, so before the user
-  // switch (the profile must then allow setuid, capset and execve, as with runc).
-  // A NOTIFY filter is already loaded (during create).
-  bool seccomp_pending = req.seccomp && !req.seccomp->uses_notify();
-  auto load_filter = [&] {
-    if (auto fd = sys::load_seccomp(*req.seccomp); !fd) fail(fd.error().context("linux.seccomp"));
-    seccomp_pending = false;
-  };
-  if (seccomp_pending && !proc.noNewPrivileges) load_filter();
-  if (auto st = sys::switch_user(proc.user); !st) fail(st.error());
-  if (req.capabilities) {
-    if (auto st = sys::apply_capabilities(*req.capabilities); !st) fail(st.error());
-  }
-  ::umask(proc.user.umask.value_or(022));
-  if (::chdir(proc.cwd.c_str()) != 0) fail(sys_error("process.cwd: chdir " + proc.cwd));
-  if (proc.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    fail(sys_error("process.noNewPrivileges"));
-  }
-  if (seccomp_pending) load_filter();
-  fail(sys::exec_process(exe, proc.args, proc.env));
-  ::_exit(127);
-}
 
 // Fds the init needs from outside the container until `start`.
 struct InitFds {
@@ -223,21 +192,25 @@ struct InitFds {
   ::prctl(PR_SET_PDEATHSIG, 0);
   if (auto st = sys::send_message(sync_fd, kMsgReady); !st) ::_exit(1);
   ::close(sync_fd);
-  if (auto st = wait_for_start(fds.host_proc, fds.fifo); !st) {
-    std::fprintf(stderr, "mxc-runtime: container init: %s\n", st.error().message.c_str());
+  auto started = wait_for_start(fds.host_proc, fds.fifo);
+  if (!started) {
+    std::fprintf(stderr, "mxc-runtime: container init: %s\n", started.error().message.c_str());
     ::_exit(1);
   }
   ::close(fds.fifo);
   ::close(fds.host_proc);
+  Status hooks;
   if (req.config->hooks && !req.config->hooks->startContainer.empty()) {
-    auto st = sys::run_hooks(req.config->hooks->startContainer,
-                             hook_state_json(req, "created", host_pid), "startContainer");
-    if (!st) {
-      std::fprintf(stderr, "mxc-runtime: container init: %s\n", st.error().message.c_str());
-      ::_exit(127);
-    }
+    hooks = sys::run_hooks(req.config->hooks->startContainer,
+                           hook_state_json(req, "created", host_pid), "startContainer");
   }
-  finish_and_exec(req, *exe);
+  report_start(started->get(), hooks);
+  if (!hooks) ::_exit(127);
+  started->reset();
+  finish_and_exec(
+      ProcessPlan{req.config->process ? &*req.config->process : nullptr, &req.capabilities,
+                  &req.seccomp, req.config->linux_ ? &req.config->linux_->personality : nullptr},
+      *exe);
 }
 
 // The helper: namespaces in, then fork the init with the runtime as its parent.

@@ -38,16 +38,20 @@ void remove_exec_fifo(const std::string& state_dir) {
   ::unlink(fifo_path(state_dir).c_str());
 }
 
-Status wait_for_start(int host_proc_fd, int fifo_fd) {
+Result<sys::UniqueFd> wait_for_start(int host_proc_fd, int fifo_fd) {
   std::string link = "self/fd/" + std::to_string(fifo_fd);
   sys::UniqueFd fd;
   do {
     fd.reset(::openat(host_proc_fd, link.c_str(), O_WRONLY | O_CLOEXEC));
   } while (!fd && errno == EINTR);
   if (!fd) return sys_error("open exec fifo");
-  char byte = '0';
-  if (::write(fd.get(), &byte, 1) != 1) return sys_error("write exec fifo");
-  return {};
+  return fd;
+}
+
+void report_start(int fd, const Status& outcome) {
+  // "0" is success; anything else is the error message for `start` to print.
+  std::string msg = outcome ? "0" : "E" + outcome.error().message;
+  (void)!::write(fd, msg.data(), msg.size());
 }
 
 Status release_init(const std::string& state_dir, pid_t pid) {
@@ -64,14 +68,23 @@ Status release_init(const std::string& state_dir, pid_t pid) {
     int rc = ::poll(&p, 1, 50);
     if (rc < 0 && errno != EINTR) return sys_error("poll " + path);
     if (rc > 0 && (p.revents & POLLIN)) {
-      char byte;
-      if (::read(fd.get(), &byte, 1) == 1) break;
+      // The init's word: "0", or "E" and why it failed.
+      std::string reply;
+      char buf[1024];
+      ssize_t n;
+      while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) reply.append(buf, static_cast<size_t>(n));
+        pollfd more{fd.get(), POLLIN, 0};
+        if (::poll(&more, 1, 1000) <= 0) break;
+      }
+      ::unlink(path.c_str());
+      if (reply.empty() || reply[0] != '0')
+        return make_error(reply.empty() ? "container init gave no answer" : reply.substr(1));
+      return {};
     }
     if (!sys::process_alive(pid, 0))
       return make_error("container init (pid " + std::to_string(pid) + ") exited before start");
   }
-  ::unlink(path.c_str());
-  return {};
 }
 
 }  // namespace mxc::processcontainer

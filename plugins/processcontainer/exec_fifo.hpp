@@ -19,8 +19,10 @@ bool exec_fifo_exists(const std::string& state_dir);
 void remove_exec_fifo(const std::string& state_dir);
 
 // In the init, after pivot_root: reopens `fifo_fd` for writing through the
-// host's /proc (`host_proc_fd`), which blocks until `start`.
-Status wait_for_start(int host_proc_fd, int fifo_fd);
+// host's /proc (`host_proc_fd`), which blocks until `start`. The init then
+// reports with report_start: `start` succeeds only on its word.
+Result<sys::UniqueFd> wait_for_start(int host_proc_fd, int fifo_fd);
+void report_start(int fd, const Status& outcome);
 
 // In `start`: unblocks the init `pid`; fails if it dies first.
 Status release_init(const std::string& state_dir, pid_t pid);

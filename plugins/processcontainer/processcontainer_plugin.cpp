@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "container_exec.hpp"
 #include "container_init.hpp"
 #include "exec_fifo.hpp"
 #include "mxc/plugin.hpp"
@@ -22,6 +23,19 @@ namespace pc = mxc::processcontainer;
 int fail(char* err, size_t len, const mxc::Error& e) {
   set_error(err, len, e.message);
   return -1;
+}
+
+// The cgroup.procs files of a newline-separated list.
+std::vector<std::string> split_lines(const char* text) {
+  std::vector<std::string> out;
+  if (text == nullptr) return out;
+  std::string all = text;
+  size_t start = 0;
+  for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
+    if (nl > start) out.push_back(all.substr(start, nl - start));
+  }
+  if (start < all.size()) out.push_back(all.substr(start));
+  return out;
 }
 
 int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, size_t len) {
@@ -57,14 +71,7 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
       if (!filter) return fail(err, len, filter.error());
       init.seccomp = std::move(*filter);
     }
-    if (req->cgroup_procs != nullptr) {
-      std::string all = req->cgroup_procs;
-      size_t start = 0;
-      for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
-        if (nl > start) init.cgroup_procs.push_back(all.substr(start, nl - start));
-      }
-      if (start < all.size()) init.cgroup_procs.push_back(all.substr(start));
-    }
+    init.cgroup_procs = split_lines(req->cgroup_procs);
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());
@@ -134,6 +141,56 @@ int pc_destroy(const mxc_container_ref* ref, char* err, size_t len) {
   });
 }
 
+int pc_exec(const mxc_container_ref* ref, const mxc_exec_request* req, mxc_create_result* out,
+            char* err, size_t len) {
+  return guard(err, len, [&] {
+    auto config = mxc::spec::parse_config(req->config_json);
+    if (!config) return fail(err, len, config.error());
+    // The process is checked with the same rules as config.json's.
+    auto wrapped = nlohmann::json::parse(req->process_json, nullptr, false);
+    if (wrapped.is_discarded())
+      return fail(err, len, mxc::make_error("exec: process: invalid JSON"));
+    nlohmann::json doc = config->raw;
+    doc["process"] = wrapped;
+    auto parsed = mxc::spec::parse_config(doc.dump(), "process");
+    if (!parsed) return fail(err, len, parsed.error());
+    pc::ExecRequest exec;
+    exec.init_pid = ref->pid;
+    exec.config = &*config;
+    exec.process = &*parsed->process;
+    if (parsed->process->capabilities) {
+      auto caps = mxc::sys::parse_capabilities(*parsed->process->capabilities);
+      if (!caps) return fail(err, len, caps.error());
+      exec.capabilities = *caps;
+    }
+    if (config->linux_ && config->linux_->seccomp) {
+      auto filter = mxc::sys::compile_seccomp(*config->linux_->seccomp);
+      if (!filter) return fail(err, len, filter.error());
+      exec.seccomp = std::move(*filter);
+    }
+    mxc::sys::UniqueFd console;
+    if (exec.process->terminal) {
+      if (req->console_fd >= 0) {
+        exec.console_fd = req->console_fd;
+      } else if (req->console_socket != nullptr) {
+        auto sock = mxc::sys::connect_console_socket(req->console_socket);
+        if (!sock) return fail(err, len, sock.error());
+        console = std::move(*sock);
+        exec.console_fd = console.get();
+      } else {
+        return fail(
+            err, len,
+            mxc::make_error("exec: a terminal (-t) needs --console-socket or the foreground"));
+      }
+    }
+    exec.cgroup_procs = split_lines(req->cgroup_procs);
+    auto pid = pc::exec_in_container(exec);
+    if (!pid) return fail(err, len, pid.error());
+    out->pid = *pid;
+    return 0;
+  });
+}
+
 constexpr mxc_plugin kPlugin{
     MXC_PLUGIN_ABI_MAJOR,
     MXC_PLUGIN_ABI_MINOR,
@@ -147,7 +204,7 @@ constexpr mxc_plugin kPlugin{
     pc_status,
     pc_wait,
     pc_destroy,
-    nullptr,
+    pc_exec,
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "mxc/sys/mounts.hpp"
 
+#include "mxc/sys/cgroups.hpp"
 #include "mxc/sys/file_util.hpp"
 
 #include <fcntl.h>
@@ -12,8 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -131,37 +135,36 @@ bool is_dir_path(const std::string& path) {
 
 // The v1 hierarchies mounted on the host, e.g. {"cpu,cpuacct", "memory", ...},
 // read from /proc/self/mountinfo; "name=systemd" style named ones included.
-std::vector<std::string> host_cgroup_v1_hierarchies() {
-  std::vector<std::string> out;
-  auto text = read_file("/proc/self/mountinfo");
+// Sorted, comma-joined controller names: the key that matches a mountinfo
+// hierarchy to its line in /proc/self/cgroup.
+std::string controller_key(std::vector<std::string> controllers) {
+  std::sort(controllers.begin(), controllers.end());
+  std::string key;
+  for (const auto& c : controllers) key += (key.empty() ? "" : ",") + c;
+  return key;
+}
+
+// This process's cgroup path per v1 hierarchy, from /proc/self/cgroup.
+std::map<std::string, std::string> own_v1_cgroups() {
+  std::map<std::string, std::string> out;
+  auto text = read_file("/proc/self/cgroup");
   if (!text) return out;
-  std::set<std::string> seen;
   std::string_view all(*text);
   while (!all.empty()) {
     auto eol = all.find('\n');
     std::string_view line = all.substr(0, eol);
     all = eol == std::string_view::npos ? std::string_view{} : all.substr(eol + 1);
-    // "... - cgroup cgroup rw,cpu,cpuacct": fstype, source, super options.
-    auto sep = line.find(" - cgroup ");
-    if (sep == std::string_view::npos) continue;
-    std::string_view rest = line.substr(sep + 10);
-    auto sp = rest.find(' ');
-    if (sp == std::string_view::npos) continue;
-    std::string_view superopts = rest.substr(sp + 1);
-    std::string controllers;
-    while (!superopts.empty()) {
-      auto comma = superopts.find(',');
-      std::string opt(superopts.substr(0, comma));
-      superopts =
-          comma == std::string_view::npos ? std::string_view{} : superopts.substr(comma + 1);
-      if (opt == "rw" || opt == "ro" || opt == "xattr" || opt == "noprefix" ||
-          opt.rfind("release_agent=", 0) == 0 || opt == "clone_children" ||
-          opt == "cpuset_v2_mode") {
-        continue;
-      }
-      controllers += (controllers.empty() ? "" : ",") + opt;
+    auto c1 = line.find(':');
+    auto c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos || c2 == c1 + 1) continue;  // v2 line "0::/"
+    std::vector<std::string> controllers;
+    std::string_view list = line.substr(c1 + 1, c2 - c1 - 1);
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      controllers.emplace_back(list.substr(0, comma));
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     }
-    if (!controllers.empty() && seen.insert(controllers).second) out.push_back(controllers);
+    out[controller_key(controllers)] = std::string(line.substr(c2 + 1));
   }
   return out;
 }
@@ -173,15 +176,34 @@ Status mount_cgroup_v1(const MountContext& ctx, const spec::Mount& m, int target
       (opts.flags & ~(MS_RDONLY | MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   MXC_TRY(
       mount_at("tmpfs", target_fd, "tmpfs", base, "mode=755", "mount tmpfs on " + m.destination));
-  for (const auto& hierarchy : host_cgroup_v1_hierarchies()) {
-    std::string dir = m.destination + "/" + hierarchy;
+  // With its own cgroup namespace the container mounts each hierarchy (rooted
+  // at its cgroup); without one it gets a bind of its own cgroup directory,
+  // so it sees its limits and nothing of the host's tree.
+  auto own = own_v1_cgroups();
+  for (const auto& h : detect_cgroup_hierarchies()) {
+    if (h.v2 || h.controllers.empty()) continue;
+    std::string name = std::filesystem::path(h.mountpoint).filename().string();
+    std::string dir = m.destination + "/" + name;
     auto sub = open_in_root(ctx.root_fd, dir, true, false);
     if (!sub) return sub.error();
-    std::string data = hierarchy;
-    if (::mount("cgroup", fd_path(sub->get()).c_str(), "cgroup", base | (opts.flags & MS_RDONLY),
-                data.c_str()) != 0) {
-      return sys_error("mount cgroup " + hierarchy + " on " + dir);
+    std::string controllers;
+    for (const auto& c : h.controllers) controllers += (controllers.empty() ? "" : ",") + c;
+    unsigned long flags = base | (opts.flags & MS_RDONLY);
+    if (ctx.new_cgroup_namespace) {
+      if (::mount("cgroup", fd_path(sub->get()).c_str(), "cgroup", flags, controllers.c_str()) !=
+          0) {
+        return sys_error("mount cgroup " + controllers + " on " + dir);
+      }
+      continue;
     }
+    auto path = own.find(controller_key(h.controllers));
+    std::string source = h.mountpoint + (path == own.end() ? "" : path->second);
+    if (::mount(source.c_str(), fd_path(sub->get()).c_str(), "", MS_BIND | MS_REC, nullptr) != 0) {
+      return sys_error("bind cgroup " + source + " on " + dir);
+    }
+    auto mounted = open_in_root(ctx.root_fd, dir, false, false);
+    if (!mounted) return mounted.error();
+    MXC_TRY(remount_bind(mounted->get(), flags & ~(MS_BIND | MS_REC)));
   }
   if (opts.flags & MS_RDONLY) {
     auto again = open_in_root(ctx.root_fd, m.destination, false, false);

@@ -48,6 +48,7 @@ typedef struct mxc_create_request {
 /* How to run an extra process in a running container (`exec`). */
 typedef struct mxc_exec_request {
   uint32_t struct_size;
+  const char* config_json;    /* the container's config.json, as create() got it */
   const char* process_json;   /* an OCI `process` object, validated */
   const char* console_socket; /* as in create */
   int console_fd;

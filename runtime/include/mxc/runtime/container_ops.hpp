@@ -12,6 +12,7 @@
 #include "mxc/runtime/logger.hpp"
 #include "mxc/runtime/plugin_manager.hpp"
 #include "mxc/runtime/state_store.hpp"
+#include "mxc/spec/config.hpp"
 #include "mxc/spec/result.hpp"
 
 namespace mxc::runtime {
@@ -48,6 +49,35 @@ std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx);
 // create + start; in the foreground waits, forwarding signals, deletes the
 // container and returns its exit code. Detached: returns 0 once it runs.
 Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts, bool detach);
+
+struct ExecOptions {
+  std::string id;
+  std::string process_file;  // --process: a JSON process object ("-" for stdin)
+  std::vector<std::string> args;
+  bool tty = false;
+  bool detach = false;
+  std::string pid_file;
+  std::string console_socket;
+  std::string cwd;
+  std::vector<std::string> env;   // KEY=VALUE, added to (or replacing in) the container's
+  std::string user;               // uid[:gid]
+  std::vector<std::string> caps;  // added to the bounding, effective and permitted sets
+  bool no_new_privs = false;
+};
+
+// Runs another process in the container. Foreground: its exit code; detached: 0.
+Result<int> exec_container(const RuntimeContext& ctx, const ExecOptions& opts);
+
+Status pause_container(const RuntimeContext& ctx, const std::string& id);
+Status resume_container(const RuntimeContext& ctx, const std::string& id);
+// Every process of the container (its cgroup; without one, the init's tree).
+Result<std::vector<pid_t>> container_pids(const RuntimeContext& ctx, const std::string& id);
+// Changes the container's cgroup limits.
+Status update_container(const RuntimeContext& ctx, const std::string& id, const spec::Resources& r);
+// runc's `events --stats` object: {"type":"stats","id":...,"data":{...}}.
+Result<nlohmann::json> container_stats(const RuntimeContext& ctx, const std::string& id);
+// OOM kills so far in the container's cgroup.
+Result<uint64_t> container_oom_kills(const RuntimeContext& ctx, const std::string& id);
 
 // "KILL", "SIGKILL", "9" -> 9.
 Result<int> parse_signal(const std::string& text);

@@ -56,8 +56,10 @@ class StateStore {
   // Makes the directory for a new id; fails if the id exists (mkdir is the
   // arbiter between concurrent creates).
   Result<ContainerDir> create(const std::string& id) const;
-  // Opens and locks an existing container's directory.
-  Result<ContainerDir> open(const std::string& id) const;
+  // Opens and locks an existing container's directory. Readers (state, list)
+  // pass lock=false: state.json is replaced atomically, and a hook run by
+  // `create` must be able to ask for the state while create holds the lock.
+  Result<ContainerDir> open(const std::string& id, bool lock = true) const;
   // Ids of every container, sorted.
   std::vector<std::string> list() const;
 
