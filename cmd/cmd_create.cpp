@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include "command.hpp"
 
 namespace mxc::cli {
@@ -11,6 +13,8 @@ std::vector<OptionSpec> create_options() {
       {"no-pivot", '\0', false, "", "do not use pivot_root (for roots on ramfs)"},
       {"no-new-keyring", '\0', false, "",
        "accepted for runc compatibility; no session keyring is made"},
+      {"preserve-fds", '\0', true, "N",
+       "pass the caller's fds 3 .. 3+N-1 to the container process"},
   };
 }
 
@@ -21,6 +25,8 @@ runtime::CreateOptions create_options_from(const ParsedArgs& args) {
   o.pid_file = args.value("pid-file");
   o.console_socket = args.value("console-socket");
   o.no_pivot = args.flag("no-pivot");
+  o.preserve_fds =
+      static_cast<unsigned>(std::strtoul(args.value("preserve-fds", "0").c_str(), nullptr, 10));
   return o;
 }
 

@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include "command.hpp"
 
 namespace mxc::cli {
@@ -32,7 +34,7 @@ Command make_exec_command() {
             {"user", 'u', true, "UID[:GID]", "run as this user"},
             {"cap", 'c', true, "CAP", "add a capability (repeatable)", true},
             {"no-new-privs", '\0', false, "", "set no_new_privs"},
-            {"preserve-fds", '\0', true, "N", "accepted for runc compatibility; must be 0"}},
+            {"preserve-fds", '\0', true, "N", "pass the caller's fds 3 .. 3+N-1 to the process"}},
            1,
            -1,
            true},
@@ -50,9 +52,8 @@ Command make_exec_command() {
             o.user = inv.args.value("user");
             o.caps = all_values(inv.args, "cap");
             o.no_new_privs = inv.args.flag("no-new-privs");
-            if (inv.args.value("preserve-fds", "0") != "0") {
-              return fail(inv, make_error("exec: --preserve-fds is not supported yet"));
-            }
+            o.preserve_fds = static_cast<unsigned>(
+                std::strtoul(inv.args.value("preserve-fds", "0").c_str(), nullptr, 10));
             auto code = runtime::exec_container(inv.ctx, o);
             return code ? *code : fail(inv, code.error());
           }};

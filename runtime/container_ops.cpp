@@ -373,6 +373,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
   req.flags = opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0;
   req.console_fd = opts.console_fd;
+  req.preserve_fds = opts.preserve_fds;
   req.cgroup_procs = cgroup ? cgroup_procs.c_str() : nullptr;
   mxc_create_result out{sizeof(mxc_create_result), 0};
   char err[kErrLen] = {0};
@@ -654,6 +655,7 @@ Result<int> exec_container(const RuntimeContext& ctx, const ExecOptions& opts) {
   req.console_fd = console_theirs ? console_theirs.get() : -1;
   req.cgroup_procs = cgroup_procs.empty() ? nullptr : cgroup_procs.c_str();
   req.flags = opts.detach ? 0 : MXC_CREATE_FOREGROUND;
+  req.preserve_fds = opts.preserve_fds;
   std::string dir = c->dir.path().string();
   auto ref = make_ref(c->record, dir);
   mxc_create_result out{sizeof(mxc_create_result), 0};

@@ -52,7 +52,8 @@ std::string ns_file(const std::string& type) {
   // runtime the process runs.
   (void)sys::send_message(sync_fd, kReady);
   finish_and_exec(ProcessPlan{&proc, &req.capabilities, &req.seccomp,
-                              req.config->linux_ ? &req.config->linux_->personality : nullptr},
+                              req.config->linux_ ? &req.config->linux_->personality : nullptr,
+                              req.preserve_fds},
                   *exe);
 }
 
@@ -85,6 +86,7 @@ Result<pid_t> exec_in_container(const ExecRequest& req) {
     parent_end.reset();
     std::vector<int> keep{child_end.get(), req.console_fd};
     for (const auto& j : plan->join) keep.push_back(j.fd.get());
+    for (unsigned i = 0; i < req.preserve_fds; ++i) keep.push_back(3 + static_cast<int>(i));
     sys::close_fds_except(std::move(keep));
     int sync_fd = child_end.get();
     auto report = [&](const Error& e) {

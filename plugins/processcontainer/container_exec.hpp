@@ -23,6 +23,7 @@ struct ExecRequest {
   std::optional<sys::SeccompFilter> seccomp;
   int console_fd = -1;
   std::vector<std::string> cgroup_procs;
+  unsigned preserve_fds = 0;
 };
 
 // Returns the new process's pid once it is about to exec (a child of the caller).

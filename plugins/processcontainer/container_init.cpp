@@ -209,7 +209,8 @@ struct InitFds {
   started->reset();
   finish_and_exec(
       ProcessPlan{req.config->process ? &*req.config->process : nullptr, &req.capabilities,
-                  &req.seccomp, req.config->linux_ ? &req.config->linux_->personality : nullptr},
+                  &req.seccomp, req.config->linux_ ? &req.config->linux_->personality : nullptr,
+                  req.preserve_fds},
       *exe);
 }
 
@@ -304,6 +305,7 @@ Result<pid_t> spawn_container(const InitRequest& req) {
     parent_end.reset();
     std::vector<int> keep{child_end.get(), fifo->get(), host_proc.get(), req.console_fd};
     for (const auto& j : plan->join) keep.push_back(j.fd.get());
+    for (unsigned i = 0; i < req.preserve_fds; ++i) keep.push_back(3 + static_cast<int>(i));
     // Drop inherited fds (the runtime's lock among them) before anything lives on.
     sys::close_fds_except(std::move(keep));
     run_helper(req, *plan, InitFds{child_end.get(), fifo->get(), host_proc.get()});

@@ -26,6 +26,7 @@ struct InitRequest {
   int console_fd = -1;                        // connected console socket when process.terminal
   std::vector<std::string> cgroup_procs;      // cgroup.procs files to join before anything else
   std::optional<sys::SeccompFilter> seccomp;  // compiled before fork, loaded by the init
+  unsigned preserve_fds = 0;                  // the caller's fds 3.. kept for the process
 };
 
 // The state JSON a hook gets on stdin.

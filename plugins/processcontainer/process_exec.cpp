@@ -1,5 +1,6 @@
 #include "process_exec.hpp"
 
+#include <fcntl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -50,6 +51,10 @@ Result<unsigned long> personality_domain(const std::string& domain) {
   }
   if (proc.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     fail(sys_error("process.noNewPrivileges"));
+  }
+  for (unsigned i = 0; i < plan.preserve_fds; ++i) {
+    int fd = 3 + static_cast<int>(i);
+    ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) & ~FD_CLOEXEC);
   }
   if (seccomp_pending) load_filter();
   fail(sys::exec_process(exe, proc.args, proc.env));

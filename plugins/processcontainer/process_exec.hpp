@@ -16,6 +16,7 @@ struct ProcessPlan {
   const std::optional<sys::CapabilitySets>* capabilities = nullptr;
   const std::optional<sys::SeccompFilter>* seccomp = nullptr;  // a NOTIFY one is already loaded
   const std::optional<spec::Personality>* personality = nullptr;
+  unsigned preserve_fds = 0;  // fds 3.. that must survive execve
 };
 
 // Never returns: on failure prints one line on stderr and exits 127.

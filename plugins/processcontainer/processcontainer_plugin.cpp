@@ -72,6 +72,7 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
       init.seccomp = std::move(*filter);
     }
     init.cgroup_procs = split_lines(req->cgroup_procs);
+    init.preserve_fds = req->preserve_fds;
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());
@@ -184,6 +185,7 @@ int pc_exec(const mxc_container_ref* ref, const mxc_exec_request* req, mxc_creat
       }
     }
     exec.cgroup_procs = split_lines(req->cgroup_procs);
+    exec.preserve_fds = req->preserve_fds;
     auto pid = pc::exec_in_container(exec);
     if (!pid) return fail(err, len, pid.error());
     out->pid = *pid;

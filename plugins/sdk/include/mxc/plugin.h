@@ -43,6 +43,7 @@ typedef struct mxc_create_request {
   uint32_t flags;             /* MXC_CREATE_* */
   int console_fd;             /* a connected socket for the pty master, or -1 (takes precedence) */
   const char* cgroup_procs;   /* newline-separated cgroup.procs files to join, or NULL */
+  uint32_t preserve_fds;      /* fds 3 .. 3+N-1 of the caller pass to the process */
 } mxc_create_request;
 
 /* How to run an extra process in a running container (`exec`). */
@@ -54,6 +55,7 @@ typedef struct mxc_exec_request {
   int console_fd;
   const char* cgroup_procs; /* as in create */
   uint32_t flags;           /* MXC_CREATE_FOREGROUND when the caller waits */
+  uint32_t preserve_fds;    /* as in create */
 } mxc_exec_request;
 
 typedef struct mxc_create_result {

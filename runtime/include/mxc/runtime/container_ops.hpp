@@ -31,7 +31,8 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string pid_file;
   std::string console_socket;
-  int console_fd = -1;  // a connected socket for the pty master (foreground run)
+  int console_fd = -1;        // a connected socket for the pty master (foreground run)
+  unsigned preserve_fds = 0;  // fds 3 .. 3+N-1 pass to the container process
   bool no_pivot = false;
 };
 
@@ -63,6 +64,7 @@ struct ExecOptions {
   std::string user;               // uid[:gid]
   std::vector<std::string> caps;  // added to the bounding, effective and permitted sets
   bool no_new_privs = false;
+  unsigned preserve_fds = 0;
 };
 
 // Runs another process in the container. Foreground: its exit code; detached: 0.
