@@ -9,6 +9,7 @@
 #include "mxc/sys/console.hpp"
 #include "mxc/sys/file_util.hpp"
 #include "mxc/sys/namespaces.hpp"
+#include "mxc/sys/proc_info.hpp"
 #include "mxc/sys/process_setup.hpp"
 #include "mxc/sys/sync_channel.hpp"
 #include "process_exec.hpp"
@@ -55,13 +56,6 @@ std::string ns_file(const std::string& type) {
                               req.config->linux_ ? &req.config->linux_->personality : nullptr,
                               req.preserve_fds},
                   *exe);
-}
-
-void kill_and_reap(pid_t pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
 }
 
 }  // namespace
@@ -128,7 +122,7 @@ Result<pid_t> exec_in_container(const ExecRequest& req) {
   }
   if (!error && (!ready || pid <= 0)) error = make_error("exec: the process exited during setup");
   if (!error) return pid;
-  kill_and_reap(pid);
+  sys::kill_and_reap(pid);
   return *error;
 }
 

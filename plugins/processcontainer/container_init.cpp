@@ -21,6 +21,7 @@
 #include "mxc/sys/hooks.hpp"
 #include "mxc/sys/mounts.hpp"
 #include "mxc/sys/namespaces.hpp"
+#include "mxc/sys/proc_info.hpp"
 #include "mxc/sys/process_setup.hpp"
 #include "mxc/sys/rootfs.hpp"
 #include "mxc/sys/sync_channel.hpp"
@@ -257,13 +258,6 @@ struct InitFds {
   ::_exit(0);
 }
 
-void kill_and_reap(pid_t pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-}
-
 }  // namespace
 
 std::string hook_state_json(const InitRequest& req, const char* status, pid_t pid) {
@@ -373,8 +367,8 @@ Result<pid_t> spawn_container(const InitRequest& req) {
     }
   }
   if (!error) return init;
-  kill_and_reap(init);
-  kill_and_reap(helper);
+  sys::kill_and_reap(init);
+  sys::kill_and_reap(helper);
   remove_exec_fifo(req.state_dir);
   return *error;
 }

@@ -38,34 +38,38 @@ std::vector<std::string> split_lines(const char* text) {
   return out;
 }
 
+// Where the pty master goes: the runtime's connected socket, else the
+// --console-socket path (connected here, kept open by `holder`), else -1.
+mxc::Result<int> console_for(bool terminal, int given_fd, const char* socket_path,
+                             mxc::sys::UniqueFd& holder) {
+  if (!terminal) return -1;
+  if (given_fd >= 0) return given_fd;
+  if (socket_path == nullptr) {
+    return mxc::make_error(
+        "process.terminal: a terminal needs --console-socket (or a foreground run); set "
+        "process.terminal to false to use the caller's stdio");
+  }
+  auto sock = mxc::sys::connect_console_socket(socket_path);
+  if (!sock) return sock.error();
+  holder = std::move(*sock);
+  return holder.get();
+}
+
 int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, size_t len) {
   return guard(err, len, [&] {
     auto config = mxc::spec::parse_config(req->config_json);
     if (!config) return fail(err, len, config.error());
     mxc::sys::UniqueFd console;
-    int console_fd = -1;
-    if (config->process && config->process->terminal) {
-      if (req->console_fd >= 0) {
-        console_fd = req->console_fd;
-      } else if (req->console_socket != nullptr) {
-        auto sock = mxc::sys::connect_console_socket(req->console_socket);
-        if (!sock) return fail(err, len, sock.error());
-        console = std::move(*sock);
-        console_fd = console.get();
-      } else {
-        return fail(err, len,
-                    mxc::make_error("process.terminal: a terminal needs --console-socket (or a "
-                                    "foreground run); set process.terminal to false to use the "
-                                    "caller's stdio"));
-      }
-    }
+    auto console_fd = console_for(config->process && config->process->terminal, req->console_fd,
+                                  req->console_socket, console);
+    if (!console_fd) return fail(err, len, console_fd.error());
     pc::InitRequest init;
     init.config = &*config;
     init.state_dir = req->state_dir;
     init.no_pivot = (req->flags & MXC_CREATE_NO_PIVOT) != 0;
     init.id = req->id;
     init.bundle = req->bundle;
-    init.console_fd = console_fd;
+    init.console_fd = *console_fd;
     if (config->linux_ && config->linux_->seccomp) {
       auto filter = mxc::sys::compile_seccomp(*config->linux_->seccomp);
       if (!filter) return fail(err, len, filter.error());
@@ -170,20 +174,10 @@ int pc_exec(const mxc_container_ref* ref, const mxc_exec_request* req, mxc_creat
       exec.seccomp = std::move(*filter);
     }
     mxc::sys::UniqueFd console;
-    if (exec.process->terminal) {
-      if (req->console_fd >= 0) {
-        exec.console_fd = req->console_fd;
-      } else if (req->console_socket != nullptr) {
-        auto sock = mxc::sys::connect_console_socket(req->console_socket);
-        if (!sock) return fail(err, len, sock.error());
-        console = std::move(*sock);
-        exec.console_fd = console.get();
-      } else {
-        return fail(
-            err, len,
-            mxc::make_error("exec: a terminal (-t) needs --console-socket or the foreground"));
-      }
-    }
+    auto console_fd =
+        console_for(exec.process->terminal, req->console_fd, req->console_socket, console);
+    if (!console_fd) return fail(err, len, console_fd.error());
+    exec.console_fd = *console_fd;
     exec.cgroup_procs = split_lines(req->cgroup_procs);
     exec.preserve_fds = req->preserve_fds;
     auto pid = pc::exec_in_container(exec);

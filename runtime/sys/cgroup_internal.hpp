@@ -77,4 +77,8 @@ Status write_pids(const std::string& dir, const spec::Pids& p);
 Status write_rdma(const std::string& dir, const std::map<std::string, spec::Rdma>& rdma);
 void pids_stats(const std::string& dir, nlohmann::json& out);
 
+// Whitespace-separated words and a strict unsigned parse, without iostreams.
+std::vector<std::string> split_words(std::string_view s);
+std::optional<uint64_t> parse_u64(std::string_view s);
+
 }  // namespace mxc::sys::cgroup_internal

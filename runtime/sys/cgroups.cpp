@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -29,6 +31,25 @@ namespace ci = cgroup_internal;
 // Shared file helpers (declared in cgroup_internal.hpp).
 
 namespace cgroup_internal {
+
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    size_t start = i;
+    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i > start) out.emplace_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -79,13 +100,14 @@ std::map<std::string, uint64_t> read_keyed(const std::string& dir, const std::st
   std::map<std::string, uint64_t> out;
   auto s = read_trimmed(dir, file);
   if (!s) return out;
-  std::istringstream in(*s);
-  std::string key, value;
-  while (in >> key >> value) {
-    try {
-      out[key] = value == "max" ? kMax : std::stoull(value);
-    } catch (const std::exception&) {
-      // A non-numeric value (none in the files we read) is skipped.
+  // "key value" pairs; streams are avoided on the create path (locale set-up
+  // costs start-up time and memory).
+  auto w = ci::split_words(*s);
+  for (size_t i = 0; i + 1 < w.size(); i += 2) {
+    if (w[i + 1] == "max") {
+      out[w[i]] = kMax;
+    } else if (auto v = ci::parse_u64(w[i + 1])) {
+      out[w[i]] = *v;
     }
   }
   return out;
@@ -192,14 +214,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
-std::vector<std::string> split_words(std::string_view s) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(s)};
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
-
 }  // namespace
 
 std::vector<CgroupHierarchy> parse_cgroup_hierarchies(std::string_view mountinfo) {
@@ -244,7 +258,7 @@ std::vector<CgroupHierarchy> detect_cgroup_hierarchies() {
   for (auto& h : hs) {
     if (!h.v2) continue;
     if (auto c = ci::read_trimmed(h.mountpoint, "cgroup.controllers"))
-      h.controllers = split_words(*c);
+      h.controllers = ci::split_words(*c);
   }
   return hs;
 }
@@ -392,9 +406,9 @@ Status remove_tree(const std::string& dir, std::chrono::steady_clock::time_point
 
 void collect_pids(const std::string& dir, std::set<pid_t>& out) {
   if (auto procs = ci::read_trimmed(dir, "cgroup.procs")) {
-    std::istringstream in(*procs);
-    pid_t pid = 0;
-    while (in >> pid) out.insert(pid);
+    for (const auto& w : ci::split_words(*procs)) {
+      if (auto v = ci::parse_u64(w)) out.insert(static_cast<pid_t>(*v));
+    }
   }
   for (const auto& child : child_dirs(dir)) collect_pids(child, out);
 }
@@ -412,7 +426,7 @@ void enable_subtree_controllers(const std::string& dir) {
   auto available = ci::read_trimmed(dir, "cgroup.controllers");
   if (!available || available->empty()) return;
   std::vector<std::string> plus;
-  for (const auto& c : split_words(*available)) plus.push_back("+" + c);
+  for (const auto& c : ci::split_words(*available)) plus.push_back("+" + c);
   if (ci::write_setting(dir, "cgroup.subtree_control", join(plus, " "), "").ok()) return;
   for (const auto& p : plus) (void)ci::write_setting(dir, "cgroup.subtree_control", p, "");
 }

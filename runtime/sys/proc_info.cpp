@@ -1,7 +1,9 @@
 #include "mxc/sys/proc_info.hpp"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 
@@ -57,6 +59,13 @@ void for_each_pid(Fn&& fn) {
   ::closedir(dir);
 }
 }  // namespace
+
+void kill_and_reap(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
 
 std::vector<pid_t> process_tree(pid_t root) {
   std::vector<std::pair<pid_t, pid_t>> links;  // (pid, ppid)

@@ -29,6 +29,9 @@ uint64_t namespace_inode(pid_t pid, const char* type);
 // `root` and every process descended from it (by parent links in /proc).
 std::vector<pid_t> process_tree(pid_t root);
 
+// SIGKILL and reap a child of this process (no-op for pid <= 0).
+void kill_and_reap(pid_t pid);
+
 // Every pid whose pid namespace is `pidns_inode`.
 std::vector<pid_t> pids_in_pid_namespace(uint64_t pidns_inode);
 
