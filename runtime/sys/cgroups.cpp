@@ -13,7 +13,6 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
-#include <cmath>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -350,13 +349,54 @@ Result<std::string> resolve_cgroups_path(const std::optional<std::string>& cgrou
   return "/mxc/" + p;
 }
 
+namespace {
+
+// log2 and 2^x without libm: the formula below is the only floating point the
+// runtime needs, and not mapping libm.so at every start keeps peak RSS down.
+double log2_no_libm(double x) {  // x >= 1
+  int whole = 0;
+  while (x >= 2.0) {
+    x /= 2.0;
+    ++whole;
+  }
+  double frac = 0.0;
+  double bit = 0.5;
+  for (int i = 0; i < 60; ++i, bit /= 2.0) {  // one binary digit per squaring
+    x *= x;
+    if (x >= 2.0) {
+      x /= 2.0;
+      frac += bit;
+    }
+  }
+  return whole + frac;
+}
+
+double exp2_no_libm(double t) {  // 0 <= t < 64
+  int whole = static_cast<int>(t);
+  double f = (t - whole) * 0.69314718055994530942;  // 2^frac = e^(frac ln 2)
+  double term = 1.0;
+  double sum = 1.0;
+  for (int n = 1; n < 30; ++n) {
+    term *= f / n;
+    sum += term;
+  }
+  for (int i = 0; i < whole; ++i) sum *= 2.0;
+  return sum;
+}
+
+}  // namespace
+
 uint64_t cpu_shares_to_weight(uint64_t shares) {
   if (shares == 0) return 0;
   if (shares <= 2) return 1;
   if (shares >= 262144) return 10000;
-  double l = std::log2(static_cast<double>(shares));
+  // crun's and runc's formula: 10^((l^2 + 125 l) / 612 - 7/34), l = log2(shares), rounded up.
+  double l = log2_no_libm(static_cast<double>(shares));
   double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
-  return static_cast<uint64_t>(std::ceil(std::pow(10.0, exponent)));
+  double w = exp2_no_libm(exponent * 3.32192809488736234787);  // 10^e = 2^(e log2 10)
+  // Rounding up, but not past an integer that the last bits of error overshoot.
+  auto floor_w = static_cast<uint64_t>(w);
+  return (w - static_cast<double>(floor_w) > 1e-9) ? floor_w + 1 : floor_w;
 }
 
 uint64_t blkio_weight_to_io_weight(uint64_t weight) {

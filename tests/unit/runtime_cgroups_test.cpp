@@ -240,6 +240,14 @@ BOOST_AUTO_TEST_CASE(conversions_match_runc) {
   BOOST_TEST(mxc::sys::cpu_shares_to_weight(2) == 1u);
   BOOST_TEST(mxc::sys::cpu_shares_to_weight(512) == 59u);
   BOOST_TEST(mxc::sys::cpu_shares_to_weight(1024) == 100u);
+  // Values of the libm formula (Python's math.log2/pow with ceil), which the
+  // libm-free implementation must reproduce.
+  BOOST_TEST(mxc::sys::cpu_shares_to_weight(3) == 2u);
+  BOOST_TEST(mxc::sys::cpu_shares_to_weight(100) == 17u);
+  BOOST_TEST(mxc::sys::cpu_shares_to_weight(1000) == 99u);
+  BOOST_TEST(mxc::sys::cpu_shares_to_weight(2048) == 174u);
+  BOOST_TEST(mxc::sys::cpu_shares_to_weight(5000) == 356u);
+  BOOST_TEST(mxc::sys::cpu_shares_to_weight(100000) == 4340u);
   BOOST_TEST(mxc::sys::cpu_shares_to_weight(262144) == 10000u);
   BOOST_TEST(mxc::sys::blkio_weight_to_io_weight(10) == 1u);
   BOOST_TEST(mxc::sys::blkio_weight_to_io_weight(1000) == 10000u);
