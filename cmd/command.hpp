@@ -37,6 +37,7 @@ Command make_resume_command();
 Command make_ps_command();
 Command make_update_command();
 Command make_events_command();
+Command make_plugins_command();
 
 // Options shared by create and run.
 std::vector<OptionSpec> create_options();

@@ -200,14 +200,47 @@ Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
     (void)cgroup->kill_all(SIGKILL);
     auto st = cgroup->destroy();
     if (!st) return st.error().context("delete: cgroup " + c.record.cgroup);
-    // The default parent goes with its last container.
-    if (c.record.cgroup.rfind("/mxc/", 0) == 0 &&
-        c.record.cgroup.find('/', 5) == std::string::npos) {
-      if (auto parent = sys::Cgroup::open("/mxc")) parent->remove_if_empty();
+    // Parents under /mxc (ours: the default place and relative cgroupsPaths)
+    // go with their last container.
+    std::string parent = c.record.cgroup;
+    while (parent.rfind("/mxc/", 0) == 0) {
+      parent = parent.substr(0, parent.rfind('/'));
+      if (auto cg = sys::Cgroup::open(parent)) cg->remove_if_empty();
     }
   }
   if (!c.record.creating) run_late_hooks(ctx, c, "poststop", "stopped");
   return c.dir.remove();
+}
+
+// Docker and containerd write 0 for "not set" (runc skips zeros); the kernel
+// refuses most of them (cpu.shares 0, blkio weight 0), so 0 means unset here.
+spec::Resources without_zero_values(spec::Resources r) {
+  auto drop = [](auto& field) {
+    if (field && *field == 0) field.reset();
+  };
+  if (r.memory) {
+    drop(r.memory->limit);
+    drop(r.memory->reservation);
+    drop(r.memory->swap);
+    drop(r.memory->kernel);
+    drop(r.memory->kernelTCP);
+  }
+  if (r.cpu) {
+    drop(r.cpu->shares);
+    drop(r.cpu->quota);
+    drop(r.cpu->period);
+    drop(r.cpu->burst);
+    drop(r.cpu->realtimeRuntime);
+    drop(r.cpu->realtimePeriod);
+    if (r.cpu->cpus && r.cpu->cpus->empty()) r.cpu->cpus.reset();
+    if (r.cpu->mems && r.cpu->mems->empty()) r.cpu->mems.reset();
+  }
+  if (r.pids) drop(r.pids->limit);
+  if (r.blockIO) {
+    drop(r.blockIO->weight);
+    drop(r.blockIO->leafWeight);
+  }
+  return r;
 }
 
 // A device allow list must still let the container use the devices we create
@@ -323,8 +356,8 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     Result<sys::Cgroup> cg = path ? sys::Cgroup::create(*path) : Result<sys::Cgroup>(path.error());
     Status st = cg ? Status{} : Status(cg.error());
     if (cg && config->linux_ && config->linux_->resources) {
-      st =
-          cg->apply(with_default_device_rules(*config->linux_->resources, config->linux_->devices));
+      st = cg->apply(with_default_device_rules(without_zero_values(*config->linux_->resources),
+                                               config->linux_->devices));
     }
     if (!st) {
       if (cg) (void)cg->destroy();
@@ -371,7 +404,8 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.config_json = config_json.c_str();
   req.policy_json = "{}";
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
-  req.flags = opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0;
+  req.flags =
+      (opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0u) | (opts.foreground ? MXC_CREATE_FOREGROUND : 0u);
   req.console_fd = opts.console_fd;
   req.preserve_fds = opts.preserve_fds;
   req.cgroup_procs = cgroup ? cgroup_procs.c_str() : nullptr;
@@ -457,6 +491,10 @@ Status kill_container(const RuntimeContext& ctx, const std::string& id, int sign
 
 Status delete_container(const RuntimeContext& ctx, const std::string& id, bool force) {
   auto c = open_container(ctx, id);
+  // As runc: a forced delete of what is already gone succeeds (podman and the
+  // containerd shim clean up this way after a failed create).
+  if (!c && force && validate_container_id(id) && !std::filesystem::exists(ctx.store.root() / id))
+    return {};
   if (!c) return c.error();
   if (c->status == "running" && !force) {
     return make_error("cannot delete container " + quote_untrusted(id) +
@@ -497,6 +535,7 @@ Result<int> wait_foreground(const ContainerRecord& record, const Plugin& plugin,
 
 Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_in, bool detach) {
   CreateOptions opts = opts_in;
+  opts.foreground = !detach;
   // In the foreground without --console-socket, a terminal is relayed to the
   // caller's own: the backend sends the pty master over this pair.
   sys::UniqueFd console_ours;
@@ -727,7 +766,7 @@ Status update_container(const RuntimeContext& ctx, const std::string& id,
     return make_error("cannot update container " + quote_untrusted(id) + ": it is stopped");
   auto cg = open_cgroup(*c);
   if (!cg) return cg.error();
-  return cg->apply(r);
+  return cg->apply(without_zero_values(r));
 }
 
 Result<nlohmann::json> container_stats(const RuntimeContext& ctx, const std::string& id) {

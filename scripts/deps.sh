@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config g++ clang clang-format file
   nlohmann-json3-dev libboost1.81-dev libboost-test1.81-dev libyaml-cpp-dev libseccomp-dev
   busybox-static jq python3 python3-jsonschema iproute2 procps time util-linux
-  runc crun
+  runc crun bubblewrap passwd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -116,7 +116,9 @@ bool is_executable_file(const std::string& path) {
 Result<std::string> find_executable(const std::string& arg0, const std::vector<std::string>& env) {
   if (arg0.find('/') != std::string::npos) {
     if (is_executable_file(arg0)) return arg0;
-    return make_error("process.args[0]: \"" + arg0 + "\": no such executable in the container");
+    // runc's wording: podman and docker map "no such file or directory" to exit 127.
+    return make_error("process.args[0]: \"" + arg0 + "\": stat " + arg0 +
+                      ": no such file or directory");
   }
   std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (const auto& e : env) {

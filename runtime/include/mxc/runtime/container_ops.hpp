@@ -33,6 +33,7 @@ struct CreateOptions {
   std::string console_socket;
   int console_fd = -1;        // a connected socket for the pty master (foreground run)
   unsigned preserve_fds = 0;  // fds 3 .. 3+N-1 pass to the container process
+  bool foreground = false;    // `run` without --detach: this process will wait for it
   bool no_pivot = false;
 };
 

@@ -1,6 +1,7 @@
 // Finds backend plugins and loads them through the C ABI table (Boost.DLL).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -19,6 +20,30 @@ class Plugin {
   [[nodiscard]] virtual const std::filesystem::path& file() const = 0;
 };
 
+// What `scan` learned from a plugin that loaded: copies, so the library can go.
+struct PluginInfo {
+  std::string name;
+  std::string version;
+  uint32_t abi_major = 0;
+  uint32_t abi_minor = 0;
+  std::filesystem::path file;
+  std::vector<std::string> tiers;     // from the comma-separated `tiers`
+  std::vector<std::string> enforces;  // policy field names, e.g. "filesystem.denyRead"
+  bool has_exec = false;
+};
+
+// A *.so in a plugin directory that is not a usable backend, and why (one line).
+struct RejectedPlugin {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+struct PluginScan {
+  std::vector<std::filesystem::path> search_dirs;
+  std::vector<PluginInfo> loaded;  // in search order; names are unique
+  std::vector<RejectedPlugin> rejected;
+};
+
 class PluginManager {
  public:
   // Searched in order: `flag_dirs` (--plugin-path), MXC_PLUGIN_PATH, the install's directory.
@@ -28,6 +53,11 @@ class PluginManager {
 
   // Loads backend `name` from lib<name>.so in the first directory holding it.
   Result<std::unique_ptr<Plugin>> load(const std::string& name) const;
+
+  // Loads every *.so of every search directory, in order (files sorted by name
+  // within a directory). A file that fails is reported and never stops the
+  // others; of two files claiming one backend name, the first found wins.
+  [[nodiscard]] PluginScan scan() const;
 
   // Loads one file; errors name the file and, on ABI mismatch, both versions.
   static Result<std::unique_ptr<Plugin>> load_file(const std::filesystem::path& file);

@@ -1,0 +1,90 @@
+#!/bin/bash
+# The bubblewrap backend's overhead: `mxc-runtime run` of /bin/true through the
+# bubblewrap plugin against plain `bwrap` with the same sandbox options, run
+# alternately (so drift hits both alike); prints medians and their difference.
+#
+#   bench/bwrap-bench.sh [-n N] [--mxc PATH] [--cgroups]
+#
+# -n N       iterations (default 50)
+# --mxc      runtime binary (default: build/bin/mxc-runtime)
+# --cgroups  let mxc-runtime create its default cgroup (plain bwrap has none;
+#            the default is --cgroup-manager disabled, like for like)
+# As root (for a cgroup-free comparison any user works); needs /usr/bin/bwrap
+# (package bubblewrap) and busybox for the rootfs (tests/lib/make-rootfs.sh).
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+N=50
+MXC=$SRC/build/bin/mxc-runtime
+CGROUP_ARGS=(--cgroup-manager disabled)
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) N=$2; shift 2 ;;
+    --mxc) MXC=$2; shift 2 ;;
+    --cgroups) CGROUP_ARGS=(); shift ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "bwrap-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+BWRAP=/usr/bin/bwrap
+[ -x "$BWRAP" ] || { echo "bwrap-bench: $BWRAP missing (apt-get install -y bubblewrap)" >&2; exit 1; }
+[ -x "$MXC" ] || { echo "bwrap-bench: $MXC is not executable (build first, or --mxc)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "bwrap-bench: jq is required" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/mxc-bwrap-bench.XXXXXX)
+chmod 755 "$TMP"
+cleanup() {
+  "$MXC" --root "$TMP/state" list -q 2>/dev/null | while read -r id; do
+    "$MXC" --root "$TMP/state" delete --force "$id" >/dev/null 2>&1 || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sh "$SRC/tests/lib/make-rootfs.sh" "$TMP/rootfs" >/dev/null
+chmod 755 "$TMP/rootfs"
+mkdir -p "$TMP/bundle" "$TMP/state"
+PATH_ENV=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+jq -n --arg rootfs "$TMP/rootfs" --arg path "PATH=$PATH_ENV" '{
+  ociVersion: "1.0.2", mxc: {isolation: {backend: "bubblewrap"}},
+  process: {terminal: false, user: {uid: 0, gid: 0}, args: ["/bin/true"], env: [$path], cwd: "/"},
+  root: {path: $rootfs, readonly: false}, hostname: "bench",
+  mounts: [{destination: "/proc", type: "proc", source: "proc"},
+           {destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "mode=755"]}],
+  linux: {namespaces: [{type: "pid"}, {type: "ipc"}, {type: "uts"}, {type: "mount"}, {type: "network"}]}
+}' >"$TMP/bundle/config.json"
+
+# What the plugin asks of bwrap for this bundle in a foreground run, minus its
+# own plumbing (--block-fd, --info-fd): the same sandbox, built directly.
+USERNS=()
+[ "$(id -u)" = 0 ] || USERNS=(--unshare-user --uid 0 --gid 0)
+BWRAP_ARGS=(--unshare-pid --as-pid-1 --unshare-ipc --unshare-uts --unshare-net "${USERNS[@]}"
+  --hostname bench --clearenv --setenv PATH "$PATH_ENV" --chdir / --cap-drop ALL
+  --bind "$TMP/rootfs" / --proc /proc --dev /dev --new-session --die-with-parent -- /bin/true)
+
+ms_since() { # START (an $EPOCHREALTIME): elapsed ms
+  awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+run_mxc() { "$MXC" --root "$TMP/state" "${CGROUP_ARGS[@]}" run -b "$TMP/bundle" "bench-$1" </dev/null >/dev/null; }
+run_bwrap() { "$BWRAP" "${BWRAP_ARGS[@]}" </dev/null >/dev/null; }
+
+# Warm-up (page cache, plugin load) and a correctness check of both sides.
+run_mxc warm || { echo "bwrap-bench: mxc-runtime run through the bubblewrap backend failed" >&2; exit 1; }
+run_bwrap || { echo "bwrap-bench: plain bwrap failed" >&2; exit 1; }
+
+: >"$TMP/mxc.ms"
+: >"$TMP/bwrap.ms"
+for ((i = 0; i < N; i++)); do
+  t=$EPOCHREALTIME; run_mxc "$i"; ms_since "$t" >>"$TMP/mxc.ms"
+  t=$EPOCHREALTIME; run_bwrap; ms_since "$t" >>"$TMP/bwrap.ms"
+done
+m_mxc=$(median <"$TMP/mxc.ms")
+m_bwrap=$(median <"$TMP/bwrap.ms")
+printf 'bwrap %s (%s), %d iterations, cgroups: %s\n' "$("$BWRAP" --version | awk '{print $2}')" \
+  "$( [ "$(id -u)" = 0 ] && echo root || echo rootless)" "$N" "$([ ${#CGROUP_ARGS[@]} = 0 ] && echo mxc default || echo disabled)"
+printf '%-38s %8s ms (median)\n' "mxc-runtime run (bubblewrap backend)" "$m_mxc"
+printf '%-38s %8s ms (median)\n' "plain bwrap, same sandbox" "$m_bwrap"
+awk -v a="$m_mxc" -v b="$m_bwrap" 'BEGIN { printf "%-38s %8.3f ms (%+.0f%%)\n", "difference", a - b, (a - b) / b * 100 }'

@@ -1,0 +1,237 @@
+// The bubblewrap backend: the sandbox is built by bwrap(1) from config.json;
+// this plugin only translates, starts and tracks it. It uses the plugin SDK
+// and nothing of the runtime.
+//
+// Processes: create() forks bwrap, which clones the sandboxed process (pid 1
+// of its pid namespace with --as-pid-1) and waits for it, exiting with its
+// status. That process blocks on a fifo in the state directory (--block-fd,
+// opened read-write so that it never sees EOF) until start() writes a byte.
+//
+// The pid given to the runtime: the sandboxed process, as the host sees it
+// (what `state` reports and `kill` signals) — except in a foreground run,
+// where the runtime waits with waitpid() for the pid it got and so needs its
+// own child: bwrap, whose exit status is the sandboxed process's.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "bwrap_args.hpp"
+#include "bwrap_launch.hpp"
+#include "bwrap_proc.hpp"
+#include "bwrap_seccomp.hpp"
+#include "mxc/plugin.hpp"
+
+namespace {
+
+namespace bw = mxc::bwrap;
+using mxc::sdk::guard;
+using mxc::sdk::set_error;
+using nlohmann::json;
+
+std::vector<std::string> split_lines(const char* text) {
+  std::vector<std::string> out;
+  std::string line;
+  for (const char* p = text; p != nullptr && *p != '\0'; ++p) {
+    if (*p != '\n') {
+      line += *p;
+    } else if (!line.empty()) {
+      out.push_back(std::move(line));
+      line.clear();
+    }
+  }
+  if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+bw::Record load(const mxc_container_ref* ref) {
+  bw::Record r;
+  if (!bw::read_record(ref->state_dir, &r)) {
+    bw::fail("container " + std::string(ref->id) + ": no bubblewrap record in its state directory");
+  }
+  return r;
+}
+
+// Removes the start fifo unless create() got through.
+class FifoGuard {
+ public:
+  explicit FifoGuard(std::string path) : path_(std::move(path)) {}
+  FifoGuard(const FifoGuard&) = delete;
+  FifoGuard& operator=(const FifoGuard&) = delete;
+  ~FifoGuard() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, size_t len) {
+  return guard(err, len, [&] {
+    json config = json::parse(req->config_json, nullptr, false);
+    if (config.is_discarded() || !config.is_object()) bw::fail("config.json: invalid JSON");
+    bw::ArgsOptions opt;
+    opt.bundle = req->bundle;
+    opt.euid = ::geteuid();
+    opt.egid = ::getegid();
+    // A foreground run: the flag, or (the runtime's create does not pass the
+    // flag yet) the console socket pair that only `run` without -d hands over.
+    bool has_console_fd =
+        req->struct_size >= offsetof(mxc_create_request, console_fd) + sizeof req->console_fd &&
+        req->console_fd >= 0;
+    opt.foreground = (req->flags & MXC_CREATE_FOREGROUND) != 0 || has_console_fd;
+    std::string bwrap = bw::find_bwrap();
+    opt.tmpfs_options = bw::wants_tmpfs_options(config) && bw::bwrap_has_tmpfs_options(bwrap);
+    bw::UniqueFd seccomp;
+    if (auto l = config.find("linux"); l != config.end() && l->is_object()) {
+      if (auto s = l->find("seccomp"); s != l->end() && !s->is_null()) {
+        seccomp = bw::compile_seccomp(*s);
+        opt.seccomp = true;
+      }
+    }
+    bw::Plan plan = bw::plan_bwrap(config, opt);
+
+    std::string fifo = bw::start_fifo_path(req->state_dir);
+    if (::mkfifo(fifo.c_str(), 0600) != 0) bw::fail_errno("mkfifo " + fifo);
+    FifoGuard fifo_guard(fifo);
+    // Read-write: bwrap's read then blocks for data and never returns at EOF.
+    bw::UniqueFd block(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
+    if (!block) bw::fail_errno("open " + fifo);
+
+    bw::LaunchRequest lr;
+    lr.bwrap = bwrap;
+    lr.plan = &plan;
+    lr.cgroup_procs = req->struct_size > offsetof(mxc_create_request, cgroup_procs)
+                          ? split_lines(req->cgroup_procs)
+                          : std::vector<std::string>{};
+    lr.block_fd = block.get();
+    lr.seccomp_fd = seccomp ? seccomp.get() : -1;
+    bw::Launched l = bw::launch_bwrap(lr);
+    bw::Record r{l.bwrap_pid, bw::start_time(l.bwrap_pid), l.child_pid,
+                 bw::start_time(l.child_pid)};
+    try {
+      bw::write_record(req->state_dir, r);
+    } catch (...) {
+      ::kill(l.child_pid, SIGKILL);
+      ::kill(l.bwrap_pid, SIGKILL);
+      ::waitpid(l.bwrap_pid, nullptr, 0);
+      throw;
+    }
+    fifo_guard.release();
+    out->pid = opt.foreground ? l.bwrap_pid : l.child_pid;
+    return 0;
+  });
+}
+
+int bw_start(const mxc_container_ref* ref, char* err, size_t len) {
+  return guard(err, len, [&] {
+    bw::Record r = load(ref);
+    if (!bw::alive(r.child_pid, r.child_start)) bw::fail("the container's process has exited");
+    std::string fifo = bw::start_fifo_path(ref->state_dir);
+    // Non-blocking: the sandbox holds the fifo open for reading, so this
+    // cannot wait; ENXIO would mean nobody is there any more.
+    bw::UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) bw::fail_errno("open " + fifo);
+    if (::write(fd.get(), "s", 1) != 1) bw::fail_errno("write " + fifo);
+    ::unlink(fifo.c_str());  // from now on: running
+    return 0;
+  });
+}
+
+int bw_kill(const mxc_container_ref* ref, int signal, int all, char* err, size_t len) {
+  return guard(err, len, [&] {
+    bw::Record r = load(ref);
+    // Always the sandboxed process: bwrap itself forwards no signals.
+    if (!bw::alive(r.child_pid, r.child_start)) bw::fail("the container's process has exited");
+    if (all) {
+      uint64_t ns = bw::namespace_inode(r.child_pid, "pid");
+      bool own_ns = ns != 0 && ns != bw::namespace_inode(::getpid(), "pid");
+      auto pids = own_ns ? bw::pids_in_pid_namespace(ns) : bw::process_tree(r.child_pid);
+      for (pid_t p : pids) ::kill(p, signal);
+      return 0;
+    }
+    if (::kill(r.child_pid, signal) != 0) bw::fail_errno("kill " + std::to_string(r.child_pid));
+    return 0;
+  });
+}
+
+int bw_status(const mxc_container_ref* ref, char* status, size_t status_len, char* err,
+              size_t len) {
+  return guard(err, len, [&] {
+    bw::Record r;
+    struct stat sb {};
+    const char* s = !bw::read_record(ref->state_dir, &r) || !bw::alive(r.child_pid, r.child_start)
+                        ? "stopped"
+                    : ::lstat(bw::start_fifo_path(ref->state_dir).c_str(), &sb) == 0 ? "created"
+                                                                                     : "running";
+    set_error(status, status_len, s);
+    return 0;
+  });
+}
+
+int bw_wait(const mxc_container_ref* ref, int* exit_code, char* err, size_t len) {
+  return guard(err, len, [&] {
+    int st = 0;
+    pid_t r;
+    while ((r = ::waitpid(ref->pid, &st, 0)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) {
+      bw::fail_errno("wait for pid " + std::to_string(ref->pid) +
+                     " (only the process that ran it in the foreground can)");
+    }
+    // bwrap exits with the sandboxed process's code, or 128+signal.
+    *exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return 0;
+  });
+}
+
+int bw_destroy(const mxc_container_ref* ref, char* err, size_t len) {
+  return guard(err, len, [&] {
+    bw::Record r;
+    if (bw::read_record(ref->state_dir, &r)) {
+      // Normally gone already; not when a signal killed bwrap alone.
+      bool child = bw::alive(r.child_pid, r.child_start);
+      if (child) ::kill(r.child_pid, SIGKILL);
+      if (bw::alive(r.bwrap_pid, r.bwrap_start)) ::kill(r.bwrap_pid, SIGKILL);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (child && bw::alive(r.child_pid, r.child_start) &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    ::unlink(bw::start_fifo_path(ref->state_dir).c_str());
+    ::unlink(bw::record_path(ref->state_dir).c_str());
+    ::unlink((bw::record_path(ref->state_dir) + ".tmp").c_str());
+    return 0;
+  });
+}
+
+constexpr mxc_plugin kPlugin{
+    MXC_PLUGIN_ABI_MAJOR,
+    MXC_PLUGIN_ABI_MINOR,
+    "bubblewrap",
+    MXC_PLUGIN_VERSION,
+    "process",
+    "[]",  // no agent policy fields yet
+    bw_create,
+    bw_start,
+    bw_kill,
+    bw_status,
+    bw_wait,
+    bw_destroy,
+    nullptr,  // exec: the runtime reports that this backend has none
+};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const mxc_plugin* mxc_plugin_entry(void) {
+  return &kPlugin;
+}

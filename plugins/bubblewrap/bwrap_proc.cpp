@@ -1,0 +1,151 @@
+#include "bwrap_proc.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace mxc::bwrap {
+
+void fail(const std::string& msg) {
+  throw Error(msg);
+}
+
+void fail_errno(const std::string& what) {
+  throw Error(what + ": " + std::strerror(errno));
+}
+
+namespace {
+
+std::string read_small(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+// The fields of /proc/PID/stat after the command name (which may hold spaces
+// and parentheses): fields[0] is the state (field 3).
+std::vector<std::string> stat_fields(pid_t pid) {
+  std::string s = read_small("/proc/" + std::to_string(pid) + "/stat");
+  auto close = s.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream in(s.substr(close + 1));
+  std::vector<std::string> out;
+  for (std::string f; in >> f;) out.push_back(f);
+  return out;
+}
+
+std::vector<pid_t> all_pids() {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    long v = std::strtol(e->d_name, &end, 10);
+    if (end != e->d_name && *end == '\0' && v > 0) out.push_back(static_cast<pid_t>(v));
+  }
+  ::closedir(d);
+  return out;
+}
+
+}  // namespace
+
+uint64_t start_time(pid_t pid) {
+  auto f = stat_fields(pid);
+  return f.size() > 19 ? std::strtoull(f[19].c_str(), nullptr, 10) : 0;
+}
+
+bool alive(pid_t pid, uint64_t start) {
+  if (pid <= 0) return false;
+  auto f = stat_fields(pid);
+  if (f.size() <= 19 || f[0] == "Z" || f[0] == "X") return false;
+  return start == 0 || std::strtoull(f[19].c_str(), nullptr, 10) == start;
+}
+
+uint64_t namespace_inode(pid_t pid, const char* name) {
+  struct stat sb {};
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+  return ::stat(path.c_str(), &sb) == 0 ? sb.st_ino : 0;
+}
+
+std::vector<pid_t> pids_in_pid_namespace(uint64_t ns) {
+  std::vector<pid_t> out;
+  for (pid_t p : all_pids()) {
+    if (namespace_inode(p, "pid") == ns) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<pid_t> process_tree(pid_t pid) {
+  std::multimap<pid_t, pid_t> children;
+  for (pid_t p : all_pids()) {
+    auto f = stat_fields(p);
+    if (f.size() > 1) children.emplace(static_cast<pid_t>(std::atoi(f[1].c_str())), p);
+  }
+  std::vector<pid_t> out{pid};
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto [lo, hi] = children.equal_range(out[i]);
+    for (auto it = lo; it != hi; ++it) out.push_back(it->second);
+  }
+  return out;
+}
+
+Blocked blocked_reading(pid_t pid, int fd) {
+  // "NR ARG0 ..." while blocked in a syscall; needs ptrace access, which the
+  // creator of the sandbox has (root, or the owner of its user namespace)
+  // except for moments of its setup (credential changes make it undumpable).
+  std::string path = "/proc/" + std::to_string(pid) + "/syscall";
+  UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[256];
+  ssize_t n = f ? ::read(f.get(), buf, sizeof buf - 1) : -1;
+  if (n < 0) {
+    if (errno == EACCES || errno == EPERM) return Blocked::kDenied;
+    // No such file for a live process: a kernel without it.
+    return errno == ENOENT && alive(pid, 0) ? Blocked::kUnknowable : Blocked::kNo;
+  }
+  buf[n] = '\0';
+  std::istringstream in(buf);
+  std::string nr, arg0;
+  in >> nr >> arg0;
+  return nr == std::to_string(SYS_read) && std::strtol(arg0.c_str(), nullptr, 16) == fd
+             ? Blocked::kYes
+             : Blocked::kNo;
+}
+
+std::string record_path(const std::string& state_dir) {
+  return state_dir + "/bwrap.state";
+}
+
+std::string start_fifo_path(const std::string& state_dir) {
+  return state_dir + "/start.fifo";
+}
+
+void write_record(const std::string& state_dir, const Record& r) {
+  std::string path = record_path(state_dir);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << r.bwrap_pid << ' ' << r.bwrap_start << '\n'
+        << r.child_pid << ' ' << r.child_start << '\n';
+    if (!out.flush()) fail_errno("write " + tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno("rename " + tmp);
+}
+
+bool read_record(const std::string& state_dir, Record* r) {
+  std::ifstream in(record_path(state_dir));
+  return static_cast<bool>(in >> r->bwrap_pid >> r->bwrap_start >> r->child_pid >> r->child_start);
+}
+
+}  // namespace mxc::bwrap

@@ -1,0 +1,163 @@
+#!/bin/bash
+# The bubblewrap backend (plugins/bubblewrap): bundles that select it with
+# mxc.isolation.backend run under bwrap(1) through the usual lifecycle.
+# shellcheck disable=SC2016 # jq filters and in-container scripts are single-quoted on purpose
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ -x /usr/bin/bwrap ] || skip "/usr/bin/bwrap is missing (apt-get install -y bubblewrap)"
+mxc_only || skip "the bubblewrap backend is mxc-runtime's own"
+
+# bw_bundle DIR [JQ-FILTER [JQ-ARGS...]]: make_bundle, run by the bubblewrap backend.
+bw_bundle() {
+  local dir=$1 filter=${2:-.}
+  shift 2 2>/dev/null || shift $#
+  make_bundle "$dir" "($filter) | .mxc.isolation.backend = \"bubblewrap\"" "$@"
+}
+# bw_run NAME JQ-FILTER [JQ-ARGS...]: a foreground run of a fresh bundle; sets RC/OUT/ERR.
+bw_run() {
+  local name=$1
+  shift
+  bw_bundle "$WORK/$name" "$@"
+  run_cmd rt run -b "$WORK/$name" "$(cid "$name")"
+}
+
+# ---- exit status and stdio ------------------------------------------------
+bw_run exit7 '.process.args = ["sh", "-c", "exit 7"]'
+assert_eq 7 "$RC" "run exits with the process's status (exit 7)"
+bw_run stdio '.process.args = ["sh", "-c", "echo to-out; echo to-err >&2"]'
+assert_eq 0 "$RC" "run of echo exits 0"
+assert_eq "to-out" "$OUT" "the process's stdout is the caller's"
+assert_eq "to-err" "$ERR" "the process's stderr is the caller's"
+bw_run selfkill '.process.args = ["sh", "-c", "kill -KILL $$; sleep 5"]
+  | .linux.namespaces |= map(select(.type != "pid"))'
+assert_eq 137 "$RC" "a process killed by SIGKILL inside exits 137"
+
+# ---- create / start / state / kill / delete ------------------------------
+shared=$WORK/shared
+mkdir -p "$shared"
+script='echo $$ > /mnt/pid-$NAME; touch /mnt/started-$NAME; trap "exit 0" TERM; while :; do sleep 0.1; done'
+mk() { # NAME
+  bw_bundle "$WORK/$1" '.process.args = ["sh", "-c", $script]
+    | .process.env += ["NAME=" + $name]
+    | .mounts += [{destination: "/mnt", type: "bind", source: ($work + "/shared"), options: ["rbind", "rw"]}]' \
+    --arg script "$script" --arg name "$1"
+}
+mk life
+id=$(cid life)
+assert_status 0 "create succeeds" rt create -b "$WORK/life" "$id"
+pid=$(state_field "$id" pid)
+track_pid "$pid"
+assert_eq "created" "$(state_field "$id" status)" "state says created"
+assert_eq "bubblewrap" "$(state_field "$id" backend)" "state names the backend"
+assert_eq "yes" "$(kill -0 "$pid" 2>/dev/null && echo yes || echo no)" "the created container's process exists on the host"
+sleep 0.5
+assert_eq "no" "$([ -e "$shared/started-life" ] && echo yes || echo no)" "a created container is blocked: its command has not run"
+assert_status 0 "start succeeds" rt start "$id"
+if wait_file "$shared/started-life" 10; then pass "after start the command runs"; else fail "the command did not run after start"; fi
+assert_eq "running" "$(state_field "$id" status)" "state says running"
+assert_eq "$pid" "$(state_field "$id" pid)" "start keeps the pid"
+assert_eq "1" "$(cat "$shared/pid-life" 2>/dev/null)" "the process is pid 1 of its pid namespace"
+assert_eq "sh" "$(cat /proc/"$pid"/comm 2>/dev/null)" "state's pid is the sandboxed process itself (not bwrap)"
+assert_ne "$(readlink /proc/self/ns/pid)" "$(readlink /proc/"$pid"/ns/pid)" "it has its own pid namespace"
+assert_ne "$(readlink /proc/self/ns/net)" "$(readlink /proc/"$pid"/ns/net)" "it has its own network namespace"
+if [ -n "$(leftover_cgroups)" ]; then
+  assert_contains "$(cat /proc/"$pid"/cgroup)" "$id" "the process is in the container's cgroup"
+fi
+assert_status nonzero "start of a running container fails" rt start "$id"
+assert_status nonzero "exec fails" rt exec "$id" true
+assert_one_line_error "exec" 'does not support exec'
+assert_status 0 "kill TERM succeeds" rt kill "$id" TERM
+if wait_status "$id" stopped 10; then pass "the process exits on TERM: stopped"; else fail "not stopped after TERM"; fi
+assert_status 0 "delete succeeds" rt delete "$id"
+assert_eq "no" "$([ -d "$ROOT/$id" ] && echo yes || echo no)" "delete removes the state dir"
+
+# Killed while still created: the command never runs.
+mk never
+id=$(cid never)
+rt create -b "$WORK/never" "$id" </dev/null >/dev/null 2>&1
+track_pid "$(state_field "$id" pid)"
+assert_status 0 "kill KILL of a created container" rt kill "$id" KILL
+if wait_status "$id" stopped 10; then pass "created + KILL: stopped"; else fail "created + KILL: not stopped"; fi
+assert_status nonzero "start of a stopped container fails" rt start "$id"
+assert_status 0 "delete of the stopped container" rt delete "$id"
+assert_eq "no" "$([ -e "$shared/started-never" ] && echo yes || echo no)" "the command of a container killed before start never ran"
+
+# delete --force of a running one, and a foreground run killed from outside.
+mk forced
+id=$(cid forced)
+rt run -d -b "$WORK/forced" "$id" </dev/null >/dev/null 2>&1
+track_pid "$(state_field "$id" pid)"
+wait_file "$shared/started-forced" 10 || true
+assert_status 0 "delete --force of a running container" rt delete --force "$id"
+mk fg
+id=$(cid fg)
+rt run -b "$WORK/fg" "$id" </dev/null >/dev/null 2>&1 &
+runpid=$!
+if wait_file "$shared/started-fg" 10 && wait_status "$id" running 5; then
+  rt kill "$id" KILL
+  rc=0
+  wait "$runpid" || rc=$?
+  assert_eq 137 "$rc" "a foreground run whose process is killed by 'kill ID KILL' exits 137"
+else
+  fail "foreground container $id never ran"
+  wait "$runpid" || true
+fi
+
+# ---- process settings -----------------------------------------------------
+export MXC_HOST_ONLY=leak
+bw_run settings '.process.args = ["sh", "-c", "echo \"$FOO|${MXC_HOST_ONLY:-unset}|$(pwd)|$(hostname)|$(id -u)\""]
+  | .process.env += ["FOO=bar baz"] | .process.cwd = "/etc" | .hostname = "bw-host"'
+unset MXC_HOST_ONLY
+assert_eq "bar baz|unset|/etc|bw-host|0" "$OUT" "env (only process.env), cwd, hostname and uid"
+bw_run caps '.process.args = ["sh", "-c", "grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status"]'
+assert_contains "$OUT" "0000000020000420" "effective capabilities are the bounding list (AUDIT_WRITE, KILL, NET_BIND_SERVICE)"
+assert_match "$OUT" 'NoNewPrivs:[[:space:]]+1' "no_new_privs is set"
+
+# ---- mounts ---------------------------------------------------------------
+mkdir -p "$WORK/rodir"
+echo host-data >"$WORK/rodir/file"
+bw_run robind '.process.args = ["sh", "-c", "cat /mnt/file; touch /mnt/new && echo wrote || echo refused"]
+  | .mounts += [{destination: "/mnt", type: "bind", source: ($work + "/rodir"), options: ["rbind", "ro"]}]'
+assert_eq "host-data
+refused" "$OUT" "a read-only bind shows the host files and refuses writes"
+assert_eq "no" "$([ -e "$WORK/rodir/new" ] && echo yes || echo no)" "nothing was written through the read-only bind"
+bw_run tmpfs '.process.args = ["sh", "-c", "grep \" /tmp \" /proc/mounts | cut -d\" \" -f3; echo x > /tmp/t && cat /tmp/t"]
+  | .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["size=1m", "mode=1777"]}]'
+assert_eq "tmpfs
+x" "$OUT" "a tmpfs mount is a writable tmpfs"
+bw_run rootro '.process.args = ["sh", "-c", "touch /rootfs-write && echo wrote || echo refused"] | .root.readonly = true'
+assert_eq "refused" "$OUT" "root.readonly refuses writes to /"
+bw_run masked '.process.args = ["sh", "-c", "wc -c < /proc/keys; ls /sys/firmware | wc -l; touch /proc/sys/x 2>/dev/null && echo w || echo ro; grep -c \" /proc/sys ro,\" /proc/self/mountinfo"]'
+assert_eq "0
+0
+ro
+1" "$OUT" "maskedPaths: /proc/keys empty, /sys/firmware empty; readonlyPaths: /proc/sys read-only"
+
+# ---- seccomp --------------------------------------------------------------
+bw_run seccomp '.process.args = ["sh", "-c", "mkdir /tmp/d 2>&1; echo rc=$?; touch /tmp/f && echo touched"]
+  | .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs"}]
+  | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+      syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1}]}'
+assert_contains "$OUT" "Operation not permitted" "seccomp: mkdir fails with EPERM"
+assert_contains "$OUT" "rc=1" "seccomp: mkdir exits non-zero"
+assert_contains "$OUT" "touched" "seccomp: other syscalls still work"
+
+# ---- refused configurations -------------------------------------------------
+refused() { # NAME JQ-FILTER ERROR-REGEX
+  bw_bundle "$WORK/$1" "$2"
+  run_cmd rt create -b "$WORK/$1" "$(cid "$1")"
+  assert_ne 0 "$RC" "$1: create fails"
+  assert_one_line_error "$1" "$3"
+  assert_eq "no" "$([ -d "$ROOT/$(cid "$1")" ] && echo yes || echo no)" "$1: no state dir left"
+}
+refused badmount '.mounts += [{destination: "/mnt", type: "nfs", source: "server:/x"}]' 'mounts\[6\]\.type.*nfs'
+refused badsource '.mounts += [{destination: "/mnt", type: "bind", source: "/nonexistent/src", options: ["rbind"]}]' 'mounts\[6\]\.source'
+refused nsjoin '.linux.namespaces += [{type: "cgroup", path: "/proc/1/ns/cgroup"}]' 'linux\.namespaces\[5\]\.path'
+refused terminal '.process.terminal = true' 'process\.terminal'
+refused badcap '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]' 'capabilities\.bounding\[3\].*CAP_NOT_A_CAP'
+refused badsyscall '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["nosuchsyscall"], action: "SCMP_ACT_ERRNO"}]}' \
+  'linux\.seccomp\.syscalls\[0\]\.names\[0\].*nosuchsyscall'
+refused nouts '.linux.namespaces |= map(select(.type != "uts"))' '^.*hostname'
+
+assert_nothing_left "bubblewrap backend"
