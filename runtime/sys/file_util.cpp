@@ -35,7 +35,7 @@ Status write_file_atomic(const std::string& path, const std::string& content, in
   // A name of our own, never followed through a planted symlink.
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!fd) return sys_error("open " + tmp);
+  if (!fd) return sys_error("write " + path);
   const char* p = content.data();
   size_t left = content.size();
   while (left > 0) {
@@ -43,7 +43,7 @@ Status write_file_atomic(const std::string& path, const std::string& content, in
     if (n < 0) {
       int err = errno;
       ::unlink(tmp.c_str());
-      return sys_error("write " + tmp, err);
+      return sys_error("write " + path, err);
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -51,7 +51,7 @@ Status write_file_atomic(const std::string& path, const std::string& content, in
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return sys_error("rename " + tmp, err);
+    return sys_error("write " + path, err);
   }
   return {};
 }
