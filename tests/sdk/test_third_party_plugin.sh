@@ -162,6 +162,13 @@ set -e
 ok "foreground run passes the exit status through (5) and --preserve-fds"
 
 # ---- nothing left behind ----
+# ---- the plugin conformance kit against the example backend ----
+rc=0
+kit=$("$src/conformance/plugins/run" --runtime "$prefix/bin/mxc-runtime" --backend example \
+  --plugin-path "$exbuild" 2>&1) || rc=$?
+[ "$rc" -eq 0 ] || fail "plugin conformance kit for example: $(echo "$kit" | grep -E '^FAIL|passed,')"
+ok "plugin conformance kit for example: $(echo "$kit" | tail -1)"
+
 [ -z "$(ls -A "$state")" ] || fail "state left: $(ls -A "$state")"
 if grep -q "$tmp" /proc/self/mountinfo; then fail "mounts left under $tmp"; fi
 leftover=$(find /sys/fs/cgroup -maxdepth 4 -name "$id*" 2>/dev/null || true)
