@@ -176,7 +176,10 @@ Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
   if (cgroup) (void)cgroup->thaw();
   if (kill_first && c.record.pid > 0 && sys::process_alive(c.record.pid, c.record.pid_start_time)) {
     if (cgroup) (void)cgroup->kill_all(SIGKILL);
-    if (c.plugin && c.plugin->table().kill(&ref, SIGKILL, 1, err, sizeof err) != 0) {
+    // A process that exited on its own meanwhile (or was just killed through
+    // the cgroup) counts as killed.
+    if (c.plugin && c.plugin->table().kill(&ref, SIGKILL, 1, err, sizeof err) != 0 &&
+        sys::process_alive(c.record.pid, c.record.pid_start_time)) {
       return plugin_error("kill", c.record.backend, err);
     }
     if (!c.plugin) ::kill(c.record.pid, SIGKILL);
