@@ -3,12 +3,19 @@
 # bubblewrap plugin against plain `bwrap` with the same sandbox options, run
 # alternately (so drift hits both alike); prints medians and their difference.
 #
-#   bench/bwrap-bench.sh [-n N] [--mxc PATH] [--cgroups]
+#   bench/bwrap-bench.sh [-n N] [--mxc PATH] [--cgroups] [--tmp DIR]
 #
 # -n N       iterations (default 50)
 # --mxc      runtime binary (default: build/bin/mxc-runtime)
+# --tmp DIR  where the rootfs and the runtime's --root go (default /tmp). The
+#            runtime creates a few files per container there; on a disk
+#            filesystem each new inode can cost most of a millisecond (ext4
+#            here), where the default --root (/run) is normally a tmpfs: try
+#            --tmp /dev/shm. The header names the filesystem.
 # --cgroups  let mxc-runtime create its default cgroup (plain bwrap has none;
 #            the default is --cgroup-manager disabled, like for like)
+# Also times the same container through the default backend (processcontainer),
+# as a reference for the runtime's own share.
 # As root (for a cgroup-free comparison any user works); needs /usr/bin/bwrap
 # (package bubblewrap) and busybox for the rootfs (tests/lib/make-rootfs.sh).
 set -euo pipefail
@@ -16,13 +23,15 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 N=50
 MXC=$SRC/build/bin/mxc-runtime
+TMPBASE=/tmp
 CGROUP_ARGS=(--cgroup-manager disabled)
 while [ $# -gt 0 ]; do
   case $1 in
     -n) N=$2; shift 2 ;;
     --mxc) MXC=$2; shift 2 ;;
     --cgroups) CGROUP_ARGS=(); shift ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    --tmp) TMPBASE=$2; shift 2 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bwrap-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +40,7 @@ BWRAP=/usr/bin/bwrap
 [ -x "$MXC" ] || { echo "bwrap-bench: $MXC is not executable (build first, or --mxc)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "bwrap-bench: jq is required" >&2; exit 1; }
 
-TMP=$(mktemp -d /tmp/mxc-bwrap-bench.XXXXXX)
+TMP=$(mktemp -d "$TMPBASE/mxc-bwrap-bench.XXXXXX")
 chmod 755 "$TMP"
 cleanup() {
   "$MXC" --root "$TMP/state" list -q 2>/dev/null | while read -r id; do
@@ -54,6 +63,10 @@ jq -n --arg rootfs "$TMP/rootfs" --arg path "PATH=$PATH_ENV" '{
            {destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "mode=755"]}],
   linux: {namespaces: [{type: "pid"}, {type: "ipc"}, {type: "uts"}, {type: "mount"}, {type: "network"}]}
 }' >"$TMP/bundle/config.json"
+# The same container through the default backend: the runtime's own floor
+# (its create/start/delete bookkeeping), for attributing the difference.
+mkdir -p "$TMP/bundle-pc"
+jq 'del(.mxc)' "$TMP/bundle/config.json" >"$TMP/bundle-pc/config.json"
 
 # What the plugin asks of bwrap for this bundle in a foreground run, minus its
 # own plumbing (--block-fd, --info-fd): the same sandbox, built directly.
@@ -69,22 +82,31 @@ ms_since() { # START (an $EPOCHREALTIME): elapsed ms
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 run_mxc() { "$MXC" --root "$TMP/state" "${CGROUP_ARGS[@]}" run -b "$TMP/bundle" "bench-$1" </dev/null >/dev/null; }
+run_pc() { "$MXC" --root "$TMP/state" "${CGROUP_ARGS[@]}" run -b "$TMP/bundle-pc" "pc-$1" </dev/null >/dev/null; }
 run_bwrap() { "$BWRAP" "${BWRAP_ARGS[@]}" </dev/null >/dev/null; }
 
 # Warm-up (page cache, plugin load) and a correctness check of both sides.
 run_mxc warm || { echo "bwrap-bench: mxc-runtime run through the bubblewrap backend failed" >&2; exit 1; }
 run_bwrap || { echo "bwrap-bench: plain bwrap failed" >&2; exit 1; }
+PC=1
+run_pc warm 2>/dev/null || PC=0 # the reference only; not every host runs the default backend
 
 : >"$TMP/mxc.ms"
 : >"$TMP/bwrap.ms"
+: >"$TMP/pc.ms"
 for ((i = 0; i < N; i++)); do
   t=$EPOCHREALTIME; run_mxc "$i"; ms_since "$t" >>"$TMP/mxc.ms"
   t=$EPOCHREALTIME; run_bwrap; ms_since "$t" >>"$TMP/bwrap.ms"
+  if [ "$PC" = 1 ]; then t=$EPOCHREALTIME; run_pc "$i"; ms_since "$t" >>"$TMP/pc.ms"; fi
 done
 m_mxc=$(median <"$TMP/mxc.ms")
 m_bwrap=$(median <"$TMP/bwrap.ms")
-printf 'bwrap %s (%s), %d iterations, cgroups: %s\n' "$("$BWRAP" --version | awk '{print $2}')" \
-  "$( [ "$(id -u)" = 0 ] && echo root || echo rootless)" "$N" "$([ ${#CGROUP_ARGS[@]} = 0 ] && echo mxc default || echo disabled)"
+printf 'bwrap %s (%s), %d iterations, cgroups: %s, state on %s (%s)\n' "$("$BWRAP" --version | awk '{print $2}')" \
+  "$( [ "$(id -u)" = 0 ] && echo root || echo rootless)" "$N" "$([ ${#CGROUP_ARGS[@]} = 0 ] && echo mxc default || echo disabled)" \
+  "$TMPBASE" "$(stat -f -c %T "$TMP")"
 printf '%-38s %8s ms (median)\n' "mxc-runtime run (bubblewrap backend)" "$m_mxc"
 printf '%-38s %8s ms (median)\n' "plain bwrap, same sandbox" "$m_bwrap"
 awk -v a="$m_mxc" -v b="$m_bwrap" 'BEGIN { printf "%-38s %8.3f ms (%+.0f%%)\n", "difference", a - b, (a - b) / b * 100 }'
+if [ "$PC" = 1 ]; then
+  printf '%-38s %8s ms (median; the runtime alone, for reference)\n' "mxc-runtime run (processcontainer)" "$(median <"$TMP/pc.ms")"
+fi

@@ -2,10 +2,12 @@
 // this plugin only translates, starts and tracks it. It uses the plugin SDK
 // and nothing of the runtime.
 //
-// Processes: create() forks bwrap, which clones the sandboxed process (pid 1
+// Processes: create() starts bwrap, which clones the sandboxed process (pid 1
 // of its pid namespace with --as-pid-1) and waits for it, exiting with its
-// status. That process blocks on a fifo in the state directory (--block-fd,
-// opened read-write so that it never sees EOF) until start() writes a byte.
+// status. That process blocks reading a pipe (--block-fd) until start()
+// writes a byte. The pipe is anonymous (no file to create, see
+// bwrap_proc.hpp) and opened read-write by the process itself, so that it
+// never sees EOF; start() reaches it as /proc/PID/fd/3.
 //
 // The pid given to the runtime: the sandboxed process, as the host sees it
 // (what `state` reports and `kill` signals) — except in a foreground run,
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -59,21 +62,6 @@ bw::Record load(const mxc_container_ref* ref) {
   return r;
 }
 
-// Removes the start fifo unless create() got through.
-class FifoGuard {
- public:
-  explicit FifoGuard(std::string path) : path_(std::move(path)) {}
-  FifoGuard(const FifoGuard&) = delete;
-  FifoGuard& operator=(const FifoGuard&) = delete;
-  ~FifoGuard() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
 int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, size_t len) {
   return guard(err, len, [&] {
     json config = json::parse(req->config_json, nullptr, false);
@@ -99,12 +87,16 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     }
     bw::Plan plan = bw::plan_bwrap(config, opt);
 
-    std::string fifo = bw::start_fifo_path(req->state_dir);
-    if (::mkfifo(fifo.c_str(), 0600) != 0) bw::fail_errno("mkfifo " + fifo);
-    FifoGuard fifo_guard(fifo);
-    // Read-write: bwrap's read then blocks for data and never returns at EOF.
-    bw::UniqueFd block(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
-    if (!block) bw::fail_errno("open " + fifo);
+    // The start pipe, reopened read-write: bwrap's read then blocks for data
+    // and never returns at EOF (both ends are its own).
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) bw::fail_errno("pipe");
+    bw::UniqueFd pipe_r(pipe_fds[0]), pipe_w(pipe_fds[1]);
+    bw::UniqueFd block(
+        ::open(("/proc/self/fd/" + std::to_string(pipe_r.get())).c_str(), O_RDWR | O_CLOEXEC));
+    if (!block) bw::fail_errno("open the start pipe read-write");
+    struct stat pipe_st {};
+    if (::fstat(block.get(), &pipe_st) != 0) bw::fail_errno("fstat the start pipe");
 
     bw::LaunchRequest lr;
     lr.bwrap = bwrap;
@@ -115,8 +107,9 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     lr.block_fd = block.get();
     lr.seccomp_fd = seccomp ? seccomp.get() : -1;
     bw::Launched l = bw::launch_bwrap(lr);
-    bw::Record r{l.bwrap_pid, bw::start_time(l.bwrap_pid), l.child_pid,
-                 bw::start_time(l.child_pid)};
+    bw::Record r{l.bwrap_pid,    bw::start_time(l.bwrap_pid),
+                 l.child_pid,    bw::start_time(l.child_pid),
+                 pipe_st.st_ino, false};
     try {
       bw::write_record(req->state_dir, r);
     } catch (...) {
@@ -125,7 +118,6 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
       ::waitpid(l.bwrap_pid, nullptr, 0);
       throw;
     }
-    fifo_guard.release();
     out->pid = opt.foreground ? l.bwrap_pid : l.child_pid;
     return 0;
   });
@@ -135,13 +127,19 @@ int bw_start(const mxc_container_ref* ref, char* err, size_t len) {
   return guard(err, len, [&] {
     bw::Record r = load(ref);
     if (!bw::alive(r.child_pid, r.child_start)) bw::fail("the container's process has exited");
-    std::string fifo = bw::start_fifo_path(ref->state_dir);
-    // Non-blocking: the sandbox holds the fifo open for reading, so this
-    // cannot wait; ENXIO would mean nobody is there any more.
-    bw::UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fd) bw::fail_errno("open " + fifo);
-    if (::write(fd.get(), "s", 1) != 1) bw::fail_errno("write " + fifo);
-    ::unlink(fifo.c_str());  // from now on: running
+    if (r.started) bw::fail("the container has been started already");
+    // Non-blocking: the sandbox holds the pipe open for reading, so this
+    // cannot wait. The fd must still be the start pipe (not one the process
+    // opened after a start that failed to record itself).
+    std::string block =
+        "/proc/" + std::to_string(r.child_pid) + "/fd/" + std::to_string(bw::kBlockFd);
+    bw::UniqueFd fd(::open(block.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    struct stat sb {};
+    if (!fd || ::fstat(fd.get(), &sb) != 0 || !S_ISFIFO(sb.st_mode) || sb.st_ino != r.block_ino)
+      bw::fail("the container's process no longer waits to be started (" + block + ")");
+    if (::write(fd.get(), "s", 1) != 1) bw::fail_errno("write " + block);
+    r.started = true;  // from now on: running
+    bw::write_record(ref->state_dir, r);
     return 0;
   });
 }
@@ -150,7 +148,12 @@ int bw_kill(const mxc_container_ref* ref, int signal, int all, char* err, size_t
   return guard(err, len, [&] {
     bw::Record r = load(ref);
     // Always the sandboxed process: bwrap itself forwards no signals.
-    if (!bw::alive(r.child_pid, r.child_start)) bw::fail("the container's process has exited");
+    if (!bw::alive(r.child_pid, r.child_start)) {
+      // Signalling everything of a container that is gone leaves nothing to
+      // do (the runtime's forced delete kills the cgroup first, then asks).
+      if (all) return 0;
+      bw::fail("the container's process has exited");
+    }
     if (all) {
       uint64_t ns = bw::namespace_inode(r.child_pid, "pid");
       bool own_ns = ns != 0 && ns != bw::namespace_inode(::getpid(), "pid");
@@ -167,11 +170,10 @@ int bw_status(const mxc_container_ref* ref, char* status, size_t status_len, cha
               size_t len) {
   return guard(err, len, [&] {
     bw::Record r;
-    struct stat sb {};
     const char* s = !bw::read_record(ref->state_dir, &r) || !bw::alive(r.child_pid, r.child_start)
                         ? "stopped"
-                    : ::lstat(bw::start_fifo_path(ref->state_dir).c_str(), &sb) == 0 ? "created"
-                                                                                     : "running";
+                    : r.started ? "running"
+                                : "created";
     set_error(status, status_len, s);
     return 0;
   });
@@ -207,9 +209,9 @@ int bw_destroy(const mxc_container_ref* ref, char* err, size_t len) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     }
-    ::unlink(bw::start_fifo_path(ref->state_dir).c_str());
     ::unlink(bw::record_path(ref->state_dir).c_str());
     ::unlink((bw::record_path(ref->state_dir) + ".tmp").c_str());
+    ::removexattr(ref->state_dir, "user.mxc.bwrap");
     return 0;
   });
 }

@@ -130,7 +130,7 @@ class Builder {
     if (const json& label = member(linux_, "mountLabel"); label.is_string() && !label.empty())
       add({"--file-label", label.get<std::string>()});
     if (opt_.seccomp) add({"--seccomp", std::to_string(kSeccompFd)});
-    // The runtime's start fifo and the pid report (see bwrap_launch.cpp).
+    // The start pipe and the pid report (see bwrap_launch.cpp).
     add({"--block-fd", std::to_string(kBlockFd), "--info-fd", std::to_string(kInfoFd)});
     // No TIOCSTI into the caller's terminal.
     add({"--new-session"});
@@ -161,6 +161,11 @@ class Builder {
       if (!v.is_null() && !v.empty())
         fail(std::string("hooks.") + key + ": not supported by the bubblewrap backend");
     }
+    // bwrap makes the whole tree a slave of the host's; nothing else.
+    if (const json& rp = member(linux_, "rootfsPropagation");
+        rp.is_string() && !rp.empty() && rp != "slave" && rp != "rslave")
+      fail("linux.rootfsPropagation: \"" + rp.get<std::string>() +
+           "\" cannot be enforced by the bubblewrap backend (only \"rslave\")");
     if (const json& d = member(config_, "domainname"); d.is_string() && !d.empty())
       fail("domainname: not supported by the bubblewrap backend");
   }
@@ -247,11 +252,35 @@ class Builder {
       if (!kCapabilities.count(cap)) fail(f + ": unknown capability \"" + cap + "\"");
       add({"--cap-add", cap});
     }
+    const json& user = member(p, "user");
+    const json& extra = member(user, "additionalGids");
+    for (size_t i = 0; i < extra.size(); ++i) {
+      // bwrap sets no supplementary groups (none can be, in a user namespace).
+      if (extra[i] != member(user, "gid"))
+        fail(at("process.user.additionalGids", i) +
+             ": supplementary groups cannot be set by the bubblewrap backend");
+    }
+    if (!member(p, "scheduler").is_null())
+      fail("process.scheduler: not supported by the bubblewrap backend");
+    io_priority(member(p, "ioPriority"));
     rlimits(member(p, "rlimits"));
     if (const json& o = member(p, "oomScoreAdj"); o.is_number_integer())
       plan_.inherited.oom_score_adj = o.get<int>();
     if (const json& u = member(member(p, "user"), "umask"); u.is_number_unsigned())
       plan_.inherited.umask = static_cast<mode_t>(u.get<uint32_t>() & 0777);
+  }
+
+  // Set on the process that execs bwrap, and inherited from there.
+  void io_priority(const json& io) {
+    if (io.is_null()) return;
+    static const std::map<std::string, int> kClasses{
+        {"IOPRIO_CLASS_RT", 1}, {"IOPRIO_CLASS_BE", 2}, {"IOPRIO_CLASS_IDLE", 3}};
+    auto it = kClasses.find(string_of(member(io, "class"), "process.ioPriority.class"));
+    if (it == kClasses.end()) fail("process.ioPriority.class: unknown class");
+    const json& prio = member(io, "priority");
+    int level = prio.is_null() ? 0 : prio.is_number_integer() ? prio.get<int>() : -1;
+    if (level < 0 || level > 7) fail("process.ioPriority.priority: must be 0..7");
+    plan_.inherited.io_priority = (it->second << 13) | level;  // IOPRIO_PRIO_VALUE
   }
 
   void rlimits(const json& list) {
@@ -298,7 +327,18 @@ class Builder {
       const json& jtype = member(m, "type");
       std::string type = jtype.is_null() ? "" : string_of(jtype, f + ".type");
       bool ro = read_only(opts);
-      if (type == "bind" || has(opts, "bind") || has(opts, "rbind")) {
+      bool bind = type == "bind" || has(opts, "bind") || has(opts, "rbind");
+      check_options(bind             ? Kind::kBind
+                    : type == "proc" ? Kind::kProc
+                    : type == "devtmpfs" || type == "dev" || (type == "tmpfs" && dest == "/dev")
+                        ? Kind::kDev
+                    : type == "devpts" ? Kind::kDevpts
+                    : type == "tmpfs"  ? Kind::kTmpfs
+                    : type == "mqueue" ? Kind::kMqueue
+                    : type == "sysfs"  ? Kind::kSysfs
+                                       : Kind::kOther,
+                    dest, opts, f);
+      if (bind) {
         std::filesystem::path src = string_of(member(m, "source"), f + ".source");
         if (src.is_relative()) src = std::filesystem::path(opt_.bundle) / src;
         struct stat sb {};
@@ -326,7 +366,12 @@ class Builder {
         add({"--mqueue", dest});
         views_.push_back({dest, ""});
       } else if (type == "sysfs") {
-        // bwrap cannot mount sysfs; the host's, read-only, is what it offers.
+        // bwrap cannot mount sysfs; the host's, read-only, is what it offers,
+        // which answers only a request for a read-only one.
+        if (!ro)
+          fail(f +
+               ".options: a writable sysfs cannot be provided by the bubblewrap backend (it "
+               "binds the host's /sys read-only: add \"ro\")");
         add({"--ro-bind", "/sys", dest});
         views_.push_back({dest, "/sys"});
         continue;
@@ -337,8 +382,77 @@ class Builder {
     }
   }
 
+  enum class Kind { kBind, kProc, kDev, kDevpts, kTmpfs, kMqueue, kSysfs, kOther };
+
+  // Every mount option is honoured, satisfied by what bwrap does anyway, or
+  // refused: none is dropped. What bwrap 0.8 itself applies (strace of its
+  // mount calls): proc nosuid,nodev,noexec; --dev a tmpfs nosuid,nodev
+  // mode=0755 with devpts nosuid,noexec newinstance,ptmxmode=0666,mode=620;
+  // --tmpfs nosuid,nodev; binds (recursive) remounted nosuid,nodev; mqueue no
+  // flags; and every mount rslave (it makes / MS_REC|MS_SLAVE first).
+  void check_options(Kind kind, const std::string& dest, const std::vector<std::string>& opts,
+                     const std::string& f) {
+    auto refuse = [&](const std::string& o) {
+      fail(f + ".options: \"" + o + "\" cannot be enforced by the bubblewrap backend");
+    };
+    for (const auto& o : opts) {
+      if (o == "ro" || o == "rw") continue;  // --ro-bind, --remount-ro
+      // Access times do not weaken anything; bwrap keeps its defaults.
+      if (o == "strictatime" || o == "relatime" || o == "noatime" || o == "nodiratime") continue;
+      // bwrap makes every mount a slave of the host's.
+      if (o == "slave" || o == "rslave") continue;
+      if (kind == Kind::kBind && (o == "bind" || o == "rbind"))
+        continue;  // bwrap binds with MS_REC
+      // bwrap mounts all of these nosuid,nodev itself; mqueue (no flags) and
+      // devpts (nosuid only) hold neither set-id programs nor device nodes
+      // that the options would stop.
+      if (o == "nosuid" || o == "nodev") {
+        if (kind != Kind::kOther) continue;
+        refuse(o);
+      }
+      if (o == "noexec") {
+        // Applied by bwrap to proc and devpts; mqueue and sysfs (a read-only
+        // bind) hold nothing executable.
+        if (kind == Kind::kProc || kind == Kind::kDevpts || kind == Kind::kMqueue ||
+            kind == Kind::kSysfs)
+          continue;
+        // Not enforced: bwrap's tmpfs is exec. Accepted on /dev/shm only,
+        // because `runc spec` asks for it there and refusing would refuse
+        // the default config; anywhere else it is refused.
+        if (kind == Kind::kTmpfs && dest == "/dev/shm") continue;
+        refuse(o);
+      }
+      if (o == "exec" && (kind == Kind::kBind || kind == Kind::kTmpfs || kind == Kind::kDev))
+        continue;  // bwrap's default there
+      if (kind == Kind::kTmpfs && (o.rfind("mode=", 0) == 0 || o.rfind("size=", 0) == 0))
+        continue;  // tmpfs_options
+      if (kind == Kind::kDev) {
+        // bwrap's --dev is mode 0755; its size is not limited: a size is
+        // accepted (the default config's 65536k) as the memory cgroup bounds
+        // a tmpfs anyway.
+        if (o == "mode=755" || o == "mode=0755" || o.rfind("size=", 0) == 0) continue;
+      }
+      if (kind == Kind::kDevpts) {
+        // What bwrap's devpts has, but gid=5 (the tty group): accepted, as
+        // the default config asks for it; ptys then belong to the process's
+        // group instead.
+        if (o == "newinstance" || o == "ptmxmode=0666" || o == "mode=620" || o == "mode=0620" ||
+            o == "gid=5")
+          continue;
+      }
+      refuse(o);
+    }
+  }
+
   void tmpfs_options(const std::vector<std::string>& opts, const std::string& f) {
-    if (!opt_.tmpfs_options) return;  // an old bwrap: the defaults
+    if (!opt_.tmpfs_options) {
+      // An old bwrap: only its defaults.
+      for (const auto& o : opts) {
+        if (o.rfind("mode=", 0) == 0 || o.rfind("size=", 0) == 0)
+          fail(f + ".options: \"" + o + "\" needs bwrap 0.5.0 or later (--size, --perms)");
+      }
+      return;
+    }
     for (const auto& o : opts) {
       if (o.rfind("mode=", 0) == 0) {
         std::string mode = o.substr(5);
@@ -351,7 +465,9 @@ class Builder {
         unsigned long long n = std::strtoull(v.c_str(), &end, 10);
         if (end == v.c_str()) fail(f + ".options: \"" + o + "\": size must be a number");
         std::string suffix = end;
-        if (suffix == "%") continue;  // relative to RAM: bwrap takes bytes only
+        if (suffix == "%")
+          fail(f + ".options: \"" + o +
+               "\" cannot be enforced by the bubblewrap backend (bwrap takes a size in bytes)");
         if (suffix == "k" || suffix == "K")
           n <<= 10;
         else if (suffix == "m" || suffix == "M")

@@ -13,7 +13,7 @@
 namespace mxc::bwrap {
 
 // Where the launcher puts the descriptors bwrap is told about.
-inline constexpr int kBlockFd = 3;    // --block-fd: the start fifo
+inline constexpr int kBlockFd = 3;    // --block-fd: the start pipe
 inline constexpr int kInfoFd = 4;     // --info-fd: bwrap reports the child's pid
 inline constexpr int kSeccompFd = 5;  // --seccomp: the compiled filter
 
@@ -31,6 +31,7 @@ struct Inherited {
   std::vector<std::pair<int, rlimit>> rlimits;
   std::optional<int> oom_score_adj;
   std::optional<mode_t> umask;
+  std::optional<int> io_priority;  // ioprio_set(2) value
 };
 
 struct Plan {

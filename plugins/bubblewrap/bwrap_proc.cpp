@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -127,25 +128,50 @@ std::string record_path(const std::string& state_dir) {
   return state_dir + "/bwrap.state";
 }
 
-std::string start_fifo_path(const std::string& state_dir) {
-  return state_dir + "/start.fifo";
+namespace {
+
+constexpr const char* kRecordXattr = "user.mxc.bwrap";
+
+std::string format_record(const Record& r) {
+  return std::to_string(r.bwrap_pid) + ' ' + std::to_string(r.bwrap_start) + ' ' +
+         std::to_string(r.child_pid) + ' ' + std::to_string(r.child_start) + ' ' +
+         std::to_string(r.block_ino) + ' ' + (r.started ? '1' : '0') + '\n';
 }
 
+bool parse_record(const std::string& text, Record* r) {
+  std::istringstream in(text);
+  int started = 0;
+  if (!(in >> r->bwrap_pid >> r->bwrap_start >> r->child_pid >> r->child_start >> r->block_ino >>
+        started))
+    return false;
+  r->started = started != 0;
+  return true;
+}
+
+}  // namespace
+
 void write_record(const std::string& state_dir, const Record& r) {
+  std::string text = format_record(r);
+  if (::setxattr(state_dir.c_str(), kRecordXattr, text.data(), text.size(), 0) == 0) return;
+  if (errno != ENOTSUP && errno != EPERM) fail_errno("setxattr " + state_dir);
   std::string path = record_path(state_dir);
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << r.bwrap_pid << ' ' << r.bwrap_start << '\n'
-        << r.child_pid << ' ' << r.child_start << '\n';
+    out << text;
     if (!out.flush()) fail_errno("write " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno("rename " + tmp);
 }
 
 bool read_record(const std::string& state_dir, Record* r) {
+  char buf[256];
+  ssize_t n = ::getxattr(state_dir.c_str(), kRecordXattr, buf, sizeof buf - 1);
+  if (n > 0) return parse_record(std::string(buf, static_cast<size_t>(n)), r);
   std::ifstream in(record_path(state_dir));
-  return static_cast<bool>(in >> r->bwrap_pid >> r->bwrap_start >> r->child_pid >> r->child_start);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_record(text.str(), r);
 }
 
 }  // namespace mxc::bwrap

@@ -77,10 +77,15 @@ struct Record {
   uint64_t bwrap_start = 0;
   pid_t child_pid = 0;  // the sandboxed init, as the host sees it
   uint64_t child_start = 0;
+  uint64_t block_ino = 0;  // the start pipe, the child's kBlockFd until start
+  bool started = false;
 };
 
+// The record is an extended attribute of the state directory: creating a
+// file costs a new inode, which on some filesystems (ext4 here) takes most of
+// a millisecond, several times what the whole attribute write does. Where
+// the filesystem has no user xattrs, a file in the directory instead.
 std::string record_path(const std::string& state_dir);
-std::string start_fifo_path(const std::string& state_dir);
 void write_record(const std::string& state_dir, const Record& r);
 // False when there is none (a create that failed before writing it).
 bool read_record(const std::string& state_dir, Record* r);

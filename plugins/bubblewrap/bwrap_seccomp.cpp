@@ -122,6 +122,14 @@ UniqueFd compile_seccomp(const nlohmann::json& seccomp) {
   uint32_t default_action = parse_action(seccomp.value("defaultAction", nlohmann::json()),
                                          errno_of(seccomp, "defaultErrnoRet", kField),
                                          std::string(kField) + ".defaultAction");
+  // bwrap loads the filter with prctl(PR_SET_SECCOMP): no flags, no listener.
+  if (auto fl = seccomp.find("flags"); fl != seccomp.end() && !fl->is_null() && !fl->empty())
+    fail(std::string(kField) + ".flags: " + fl->dump() +
+         " cannot be applied by the bubblewrap backend");
+  for (const char* key : {"listenerPath", "listenerMetadata"}) {
+    if (auto v = seccomp.find(key); v != seccomp.end() && v->is_string() && !v->empty())
+      fail(std::string(kField) + "." + key + ": not supported by the bubblewrap backend");
+  }
   Ctx ctx(seccomp_init(default_action));
   if (!ctx) fail(std::string(kField) + ".defaultAction: libseccomp refused it");
   // bwrap sets no_new_privs itself; the filter need not.

@@ -159,5 +159,34 @@ refused badcap '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]' 'capabiliti
 refused badsyscall '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["nosuchsyscall"], action: "SCMP_ACT_ERRNO"}]}' \
   'linux\.seccomp\.syscalls\[0\]\.names\[0\].*nosuchsyscall'
 refused nouts '.linux.namespaces |= map(select(.type != "uts"))' '^.*hostname'
+# Fields the backend cannot enforce are refused, each naming itself; none is dropped.
+refused noexec '.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "noexec"]}]' \
+  '^mxc-runtime: mounts\[6\]\.options: "noexec" cannot be enforced by the bubblewrap backend'
+refused noexecbind '.mounts += [{destination: "/mnt", type: "bind", source: $work, options: ["rbind", "noexec"]}]' \
+  'mounts\[6\]\.options: "noexec" cannot be enforced'
+refused propagation '.mounts += [{destination: "/mnt", type: "bind", source: $work, options: ["rbind", "rprivate"]}]' \
+  'mounts\[6\]\.options: "rprivate" cannot be enforced'
+refused rootfsprop '.linux.rootfsPropagation = "private"' 'linux\.rootfsPropagation.*private'
+refused tmpfspercent '.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["size=50%"]}]' \
+  'mounts\[6\]\.options: "size=50%" cannot be enforced'
+refused rwsysfs '.mounts |= map(if .type == "sysfs" then .options -= ["ro"] else . end)' 'mounts\[5\]\.options: a writable sysfs'
+refused addgids '.process.user.additionalGids = [0, 10]' 'process\.user\.additionalGids\[1\]: supplementary groups'
+refused seccompflags '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG"]}' \
+  'linux\.seccomp\.flags: .*SECCOMP_FILTER_FLAG_LOG'
+refused scheduler '.process.scheduler = {policy: "SCHED_OTHER"}' 'process\.scheduler'
+refused badioprio '.process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 9}' 'process\.ioPriority\.priority'
+
+# ... and the ones it can, honoured: ioPriority, and the default config's mount
+# options (the bundles above all ran with them).
+bw_bundle "$WORK/ioprio" '.process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}
+  | .process.args = ["sleep", "30"]'
+id=$(cid ioprio)
+assert_status 0 "create with process.ioPriority" rt create -b "$WORK/ioprio" "$id"
+pid=$(state_field "$id" pid)
+track_pid "$pid"
+if command -v ionice >/dev/null; then
+  assert_eq "best-effort: prio 6" "$(ionice -p "$pid" 2>/dev/null)" "process.ioPriority is the sandboxed process's I/O priority"
+fi
+assert_status 0 "delete --force of the ioPriority container" rt delete --force "$id"
 
 assert_nothing_left "bubblewrap backend"
