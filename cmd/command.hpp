@@ -38,6 +38,8 @@ Command make_ps_command();
 Command make_update_command();
 Command make_events_command();
 Command make_plugins_command();
+Command make_wait_command();
+Command make_logs_command();
 
 // Options shared by create and run.
 std::vector<OptionSpec> create_options();

@@ -26,17 +26,21 @@ const std::vector<OptionSpec>& global_options() {
       {"cgroup-manager", '\0', true, "cgroupfs|systemd|disabled",
        "how cgroups are managed (default cgroupfs)"},
       {"systemd-cgroup", '\0', false, "", "same as --cgroup-manager systemd (runc's flag)"},
+      {"shim", '\0', true, "auto|parent|monitor",
+       "who supervises a created container: auto (default: mxc-shim is its parent unless the "
+       "caller is a subreaper such as conmon or containerd's shim), parent, monitor"},
       {"version", 'v', false, "", "print the version"},
   };
   return kGlobal;
 }
 
 std::vector<Command> commands() {
-  return {
-      make_create_command(), make_start_command(), make_run_command(),      make_exec_command(),
-      make_state_command(),  make_kill_command(),  make_delete_command(),   make_list_command(),
-      make_ps_command(),     make_pause_command(), make_resume_command(),   make_update_command(),
-      make_events_command(), make_spec_command(),  make_features_command(), make_plugins_command()};
+  return {make_create_command(),  make_start_command(),  make_run_command(),
+          make_exec_command(),    make_state_command(),  make_kill_command(),
+          make_delete_command(),  make_list_command(),   make_ps_command(),
+          make_pause_command(),   make_resume_command(), make_update_command(),
+          make_events_command(),  make_spec_command(),   make_features_command(),
+          make_plugins_command(), make_wait_command(),   make_logs_command()};
 }
 
 void print_main_usage(FILE* out, const std::vector<Command>& cmds) {
@@ -152,10 +156,15 @@ int main_impl(int argc, char** argv) {
         manager.c_str());
     return 2;
   }
+  auto shim_mode = runtime::parse_shim_mode(global->value("shim", "auto"));
+  if (!shim_mode) {
+    std::fprintf(stderr, "mxc-runtime: %s\n", shim_mode.error().message.c_str());
+    return 2;
+  }
   runtime::RuntimeContext ctx{runtime::StateStore(global->value("root", "/run/mxc-runtime")),
                               runtime::PluginManager(split_dirs(global->value("plugin-path")),
                                                      std::getenv("MXC_PLUGIN_PATH")),
-                              log, cgroup_manager};
+                              log, cgroup_manager, *shim_mode};
   return cmd->run(Invocation{ctx, *parsed});
 }
 

@@ -19,8 +19,11 @@
 #include <optional>
 #include <thread>
 
+#include "mxc/runtime/audit_log.hpp"
 #include "mxc/runtime/container_id.hpp"
 #include "mxc/runtime/foreground.hpp"
+#include "mxc/runtime/shim_launch.hpp"
+#include "mxc/runtime/shim_protocol.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/state.hpp"
 #include "mxc/sys/cgroups.hpp"
@@ -34,15 +37,7 @@ namespace mxc::runtime {
 namespace detail {
 
 std::string now_rfc3339() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  std::tm tm{};
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%09ldZ", buf, ts.tv_nsec);
-  return out;
+  return shim::now_rfc3339();
 }
 
 std::string owner_name(const std::string& uid_text) {
@@ -55,6 +50,26 @@ std::string owner_name(const std::string& uid_text) {
 
 mxc_container_ref make_ref(const ContainerRecord& r, const std::string& state_dir) {
   return mxc_container_ref{sizeof(mxc_container_ref), r.id.c_str(), state_dir.c_str(), r.pid};
+}
+
+AuditContext audit_context(const RuntimeContext& ctx, const ContainerRecord& r,
+                           const std::string& dir) {
+  AuditContext a;
+  if (r.agent.empty()) return a;
+  a.container_id = r.id;
+  a.agent = nlohmann::json::parse(r.agent, nullptr, false);
+  a.files = {dir + "/" + shim::kAuditFile, (ctx.store.root() / shim::kAuditFile).string()};
+  return a;
+}
+
+bool shim_alive(const ContainerRecord& r) {
+  return r.shim_pid > 0 && sys::process_alive(r.shim_pid, r.shim_start_time);
+}
+
+// " (its shim died)" when the shim is gone without recording an exit.
+std::string shim_note(const ContainerRecord& r, const std::string& dir) {
+  if (r.shim_pid <= 0 || shim_alive(r) || shim::read_exit_record(dir)) return "";
+  return " (its shim, pid " + std::to_string(r.shim_pid) + ", died)";
 }
 
 Error plugin_error(const char* what, const std::string& backend, const char* err) {
@@ -163,6 +178,15 @@ void run_late_hooks(const RuntimeContext& ctx, const Opened& c, const char* kind
   }
 }
 
+// The shim exits by itself once the container has (after writing its exit
+// record and audit line); one that does not, or a stuck one, is killed.
+void stop_shim(const ContainerRecord& r) {
+  if (r.shim_pid <= 0) return;
+  if (wait_gone(r.shim_pid, r.shim_start_time, std::chrono::milliseconds(1000))) return;
+  if (sys::process_alive(r.shim_pid, r.shim_start_time)) ::kill(r.shim_pid, SIGKILL);
+  (void)wait_gone(r.shim_pid, r.shim_start_time, std::chrono::seconds(5));
+}
+
 // Kills what is left, lets the backend clean up, runs poststop hooks, removes the directory.
 Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
   std::string dir = c.dir.path().string();
@@ -188,6 +212,7 @@ Status destroy(const RuntimeContext& ctx, Opened& c, bool kill_first) {
                         std::to_string(c.record.pid) + " did not exit after SIGKILL");
     }
   }
+  stop_shim(c.record);
   if (c.plugin && c.plugin->table().destroy(&ref, err, sizeof err) != 0) {
     return plugin_error("delete", c.record.backend, err);
   }
@@ -324,6 +349,31 @@ Result<int> parse_signal(const std::string& text) {
   return make_error("unknown signal " + quote_untrusted(text));
 }
 
+namespace {
+
+// What the container's shim serves besides supervision.
+struct ContainerServices {
+  std::optional<uint64_t> timeout_ms;
+  nlohmann::json proxy;  // the egress proxy's rules, or null
+  nlohmann::json agent;  // {"name", "identity"}: audit lines are written when set
+  [[nodiscard]] bool needed() const { return timeout_ms || !proxy.is_null() || agent.is_object(); }
+};
+
+ContainerServices services_from(const spec::Config& config) {
+  ContainerServices s;
+  if (!config.mxc.is_object()) return s;
+  if (auto l = config.mxc.find("limits"); l != config.mxc.end() && l->is_object()) {
+    if (auto t = l->find("timeoutMs"); t != l->end() && t->is_number_unsigned())
+      s.timeout_ms = t->get<uint64_t>();
+  }
+  nlohmann::json agent = config.mxc.value("agent", nlohmann::json::object());
+  s.agent = {{"name", agent.value("name", "")},
+             {"identity", agent.value("identity", nlohmann::json::object())}};
+  return s;
+}
+
+}  // namespace
+
 Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts) {
   MXC_TRY(validate_container_id(opts.id));
   std::error_code ec;
@@ -394,6 +444,35 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     return st.error();
   }
   std::string state_dir = dir->path().string();
+  ContainerServices services = services_from(*config);
+  if (services.agent.is_object()) record.agent = services.agent.dump();
+
+  // Who supervises the container: see shim_launch.hpp.
+  ShimMode mode = ctx.shim_mode;
+  if (opts.foreground) {
+    mode = ShimMode::kMonitor;  // this process waits for it: it is the parent
+  } else if (mode == ShimMode::kAuto) {
+    mode = caller_is_subreaper() ? ShimMode::kMonitor : ShimMode::kParent;
+  }
+  bool need_shim = mode == ShimMode::kParent || services.needed();
+  if (need_shim) {
+    nlohmann::json shim_config{{"id", opts.id},
+                               {"mode", mode == ShimMode::kParent ? "parent" : "monitor"},
+                               {"cgroup", record.cgroup},
+                               {"agent", services.agent}};
+    if (services.timeout_ms) shim_config["timeoutMs"] = *services.timeout_ms;
+    if (!record.agent.empty()) {
+      shim_config["auditFiles"] = audit_context(ctx, record, state_dir).files;
+    }
+    if (!services.proxy.is_null()) shim_config["proxy"] = services.proxy;
+    if (auto st = sys::write_file_atomic(state_dir + "/" + shim::kConfigFile, shim_config.dump());
+        !st) {
+      undo_cgroup();
+      (void)dir->remove();
+      return st.error();
+    }
+  }
+
   mxc_create_request req{};
   req.struct_size = sizeof req;
   req.id = opts.id.c_str();
@@ -407,20 +486,59 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.console_fd = opts.console_fd;
   req.preserve_fds = opts.preserve_fds;
   req.cgroup_procs = cgroup ? cgroup_procs.c_str() : nullptr;
-  mxc_create_result out{sizeof(mxc_create_result), 0};
   char err[kErrLen] = {0};
-  if ((*plugin)->table().create(&req, &out, err, sizeof err) != 0) {
+  auto backend_create = [&]() -> Result<pid_t> {
+    mxc_create_result out{sizeof(mxc_create_result), 0};
+    if ((*plugin)->table().create(&req, &out, err, sizeof err) != 0) {
+      return make_error(err[0] ? err : "create failed (backend " + *backend + ")");
+    }
+    return static_cast<pid_t>(out.pid);
+  };
+  Result<pid_t> pid = make_error("");
+  if (mode == ShimMode::kParent) {
+    // The shim holds the console when nobody else asked for it.
+    bool hold_console = config->process && config->process->terminal &&
+                        opts.console_socket.empty() && opts.console_fd < 0;
+    // The init dies with the shim: a container never outlives its supervisor.
+    req.flags |= MXC_CREATE_DIE_WITH_PARENT;
+    auto sp = launch_parent_shim(state_dir, hold_console, [&](int console_fd) {
+      if (console_fd >= 0) req.console_fd = console_fd;
+      return backend_create();
+    });
+    if (sp) {
+      pid = sp->init_pid;
+      record.shim_pid = sp->shim_pid;
+      record.shim_start_time = sp->shim_start_time;
+      record.shim_mode = "parent";
+    } else {
+      pid = sp.error();
+    }
+  } else {
+    pid = backend_create();
+  }
+  if (!pid) {
     undo_cgroup();
     (void)dir->remove();
-    return make_error(err[0] ? err : "create failed (backend " + *backend + ")");
+    return pid.error();
   }
-
-  record.pid = out.pid;
-  if (auto st = sys::read_proc_stat(out.pid)) record.pid_start_time = st->start_time;
+  record.pid = *pid;
+  if (auto st = sys::read_proc_stat(*pid)) record.pid_start_time = st->start_time;
+  Status st;
+  if (mode == ShimMode::kMonitor && need_shim) {
+    auto sp = launch_monitor_shim(state_dir, *pid);
+    if (sp) {
+      record.shim_pid = sp->shim_pid;
+      record.shim_start_time = sp->shim_start_time;
+      record.shim_mode = "monitor";
+    } else {
+      st = sp.error();
+    }
+  }
+  record.shim_timeout = services.timeout_ms.has_value();
   record.creating = false;
-  Status st = dir->write(record);
+  if (st) st = dir->write(record);
   if (st && !opts.pid_file.empty()) {
-    st = sys::write_file_atomic(opts.pid_file, std::to_string(out.pid), 0644);
+    st = sys::write_file_atomic(opts.pid_file, std::to_string(*pid), 0644);
     if (!st) st = st.error().context("--pid-file");
   }
   if (!st) {
@@ -428,21 +546,28 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     (void)destroy(ctx, c, true);
     return st.error();
   }
-  return out.pid;
+  audit(audit_context(ctx, record, state_dir), "create",
+        {{"bundle", record.bundle}, {"backend", record.backend}, {"pid", *pid}});
+  return *pid;
 }
 
 Status start_container(const RuntimeContext& ctx, const std::string& id) {
   auto c = open_container(ctx, id);
   if (!c) return c.error();
+  std::string dir = c->dir.path().string();
   if (c->status != "created") {
     return make_error("cannot start container " + quote_untrusted(id) + ": it is " + c->status +
-                      ", not created");
+                      ", not created" + shim_note(c->record, dir));
   }
-  std::string dir = c->dir.path().string();
   auto ref = make_ref(c->record, dir);
   char err[kErrLen] = {0};
   if (c->plugin->table().start(&ref, err, sizeof err) != 0)
     return plugin_error("start", c->record.backend, err);
+  // The process timeout counts from here.
+  if (c->record.shim_timeout) {
+    if (auto r = shim::request(dir, {{"op", "started"}}, 2000); !r) ctx.log.warn(r.error().message);
+  }
+  audit(audit_context(ctx, c->record, dir), "start", {{"pid", c->record.pid}});
   run_late_hooks(ctx, *c, "poststart", "running");
   return {};
 }
@@ -463,22 +588,45 @@ Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::str
   j["created"] = r.created;
   j["owner"] = owner_name(r.owner);
   j["backend"] = r.backend;
+  // What the shim saw: how the init ended, and whether the shim itself died.
+  if (r.shim_pid > 0) {
+    std::string dir = c->dir.path().string();
+    auto exit = shim::read_exit_record(dir);
+    bool alive = shim_alive(r);
+    // The shim writes the record right after the init exits: give it a moment.
+    for (int i = 0; !exit && alive && c->status == "stopped" && i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      exit = shim::read_exit_record(dir);
+      alive = shim_alive(r);
+    }
+    // Beside the OCI fields (as runc adds rootfs, created, owner): annotations
+    // stay exactly the bundle's.
+    nlohmann::json shim{{"pid", r.shim_pid},
+                        {"mode", r.shim_mode},
+                        {"status", alive  ? "running"
+                                   : exit ? "exited"
+                                          : "died"}};
+    if (exit) shim["exit"] = shim::to_json(*exit);
+    j["shim"] = shim;
+  }
   return j;
 }
 
 Status kill_container(const RuntimeContext& ctx, const std::string& id, int signal, bool all) {
   auto c = open_container(ctx, id);
   if (!c) return c.error();
+  std::string dir = c->dir.path().string();
   if (c->status != "created" && c->status != "running" && c->status != "paused") {
-    return make_error("cannot kill container " + quote_untrusted(id) + ": it is " + c->status);
+    return make_error("cannot kill container " + quote_untrusted(id) + ": it is " + c->status +
+                      shim_note(c->record, dir));
   }
+  audit(audit_context(ctx, c->record, dir), "kill", {{"signal", signal}, {"all", all}});
   if (all && !c->record.cgroup.empty()) {
     // The cgroup holds every process of the container, wherever it re-parented itself.
     auto cg = sys::Cgroup::open(c->record.cgroup);
     if (!cg) return cg.error();
     return cg->kill_all(signal);
   }
-  std::string dir = c->dir.path().string();
   auto ref = make_ref(c->record, dir);
   char err[kErrLen] = {0};
   if (c->plugin->table().kill(&ref, signal, all ? 1 : 0, err, sizeof err) != 0) {
@@ -502,7 +650,42 @@ Status delete_container(const RuntimeContext& ctx, const std::string& id, bool f
     return make_error("cannot delete container " + quote_untrusted(id) +
                       ": it is being created (use --force if its create was interrupted)");
   }
-  return destroy(ctx, *c, true);
+  auto audit_ctx = audit_context(ctx, c->record, c->dir.path().string());
+  MXC_TRY(destroy(ctx, *c, true));
+  audit(audit_ctx, "delete", {{"force", force}});
+  return {};
+}
+
+Result<nlohmann::json> wait_container(const RuntimeContext& ctx, const std::string& id) {
+  auto c = open_container(ctx, id, false);
+  if (!c) return c.error();
+  std::string dir = c->dir.path().string();
+  if (auto exit = shim::read_exit_record(dir)) return shim::to_json(*exit);
+  if (c->record.shim_pid <= 0) {
+    return make_error("container " + quote_untrusted(id) +
+                      " has no mxc-shim to wait on (its parent is the program that created it)");
+  }
+  if (!shim_alive(c->record)) {
+    return make_error("container " + quote_untrusted(id) + ": it is " + c->status +
+                      shim_note(c->record, dir) + "; its exit status is unknown");
+  }
+  auto r = shim::request(dir, {{"op", "wait"}}, -1);
+  if (!r) {
+    // The shim may have finished between our checks: its record is the answer.
+    if (auto exit = shim::read_exit_record(dir)) return shim::to_json(*exit);
+    return r.error().context("container " + quote_untrusted(id));
+  }
+  return *r;
+}
+
+Result<std::string> container_log_path(const RuntimeContext& ctx, const std::string& id) {
+  auto c = open_container(ctx, id, false);
+  if (!c) return c.error();
+  if (c->record.shim_mode != "parent") {
+    return make_error("container " + quote_untrusted(id) +
+                      " has no output log: its output goes where its creator's went");
+  }
+  return (c->dir.path() / shim::kLogFile).string();
 }
 
 std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx) {

@@ -64,6 +64,11 @@ Result<ContainerRecord> ContainerDir::read() const {
     r.owner = j.value("owner", "");
     r.cgroup = j.value("cgroup", "");
     r.annotations = j.value("annotations", std::map<std::string, std::string>{});
+    r.shim_pid = j.value("shimPid", 0);
+    r.shim_start_time = j.value("shimStartTime", uint64_t{0});
+    r.shim_mode = j.value("shimMode", "");
+    r.shim_timeout = j.value("shimTimeout", false);
+    r.agent = j.value("agent", "");
     return r;
   } catch (const nlohmann::json::exception& e) {
     return make_error((path_ / kStateFile).string() + ": corrupt state: " + e.what());
@@ -77,6 +82,13 @@ Status ContainerDir::write(const ContainerRecord& r) const {
                    {"pid", r.pid},         {"pidStartTime", r.pid_start_time},
                    {"created", r.created}, {"owner", r.owner},
                    {"cgroup", r.cgroup},   {"annotations", r.annotations}};
+  if (r.shim_pid > 0) {
+    j["shimPid"] = r.shim_pid;
+    j["shimStartTime"] = r.shim_start_time;
+    j["shimMode"] = r.shim_mode;
+    j["shimTimeout"] = r.shim_timeout;
+  }
+  if (!r.agent.empty()) j["agent"] = r.agent;
   return sys::write_file_atomic((path_ / kStateFile).string(), j.dump());
 }
 

@@ -159,6 +159,7 @@ struct InitFds {
   int sync = -1;
   int fifo = -1;       // O_PATH fd of the exec fifo
   int host_proc = -1;  // the host's /proc, to reopen the fifo after pivot_root
+  int parent = -1;     // pidfd of create()'s caller, with die_with_parent
 };
 
 [[noreturn]] void run_init(const InitRequest& req, const InitFds& fds, bool new_userns) {
@@ -189,8 +190,9 @@ struct InitFds {
   const spec::Process& proc = *req.config->process;
   auto exe = sys::find_executable(proc.args.front(), proc.env);
   if (!exe) report(exe.error());
-  // The runtime may exit once we are ready; the container must outlive it.
-  ::prctl(PR_SET_PDEATHSIG, 0);
+  // The runtime may exit once we are ready; the container must outlive it,
+  // unless its caller is the supervisor it must not outlive (mxc-shim).
+  if (!req.die_with_parent) ::prctl(PR_SET_PDEATHSIG, 0);
   if (auto st = sys::send_message(sync_fd, kMsgReady); !st) ::_exit(1);
   ::close(sync_fd);
   auto started = wait_for_start(fds.host_proc, fds.fifo);
@@ -211,7 +213,7 @@ struct InitFds {
   finish_and_exec(
       ProcessPlan{req.config->process ? &*req.config->process : nullptr, &req.capabilities,
                   &req.seccomp, req.config->linux_ ? &req.config->linux_->personality : nullptr,
-                  req.preserve_fds},
+                  req.preserve_fds, fds.parent},
       *exe);
 }
 
@@ -292,17 +294,24 @@ Result<pid_t> spawn_container(const InitRequest& req) {
   auto pair = sys::make_sync_pair();
   if (!pair) return pair.error();
   auto& [parent_end, child_end] = *pair;
+  sys::UniqueFd parent_pidfd;
+  if (req.die_with_parent) {
+    parent_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+    if (!parent_pidfd) return sys_error("pidfd_open (die with the supervisor)");
+  }
 
   pid_t helper = ::fork();
   if (helper < 0) return sys_error("fork");
   if (helper == 0) {
     parent_end.reset();
-    std::vector<int> keep{child_end.get(), fifo->get(), host_proc.get(), req.console_fd};
+    std::vector<int> keep{child_end.get(), fifo->get(), host_proc.get(), req.console_fd,
+                          parent_pidfd.get()};
     for (const auto& j : plan->join) keep.push_back(j.fd.get());
     for (unsigned i = 0; i < req.preserve_fds; ++i) keep.push_back(3 + static_cast<int>(i));
     // Drop inherited fds (the runtime's lock among them) before anything lives on.
     sys::close_fds_except(std::move(keep));
-    run_helper(req, *plan, InitFds{child_end.get(), fifo->get(), host_proc.get()});
+    run_helper(req, *plan,
+               InitFds{child_end.get(), fifo->get(), host_proc.get(), parent_pidfd.get()});
   }
   child_end.reset();
   pid_t init = -1;

@@ -27,6 +27,7 @@ struct InitRequest {
   std::vector<std::string> cgroup_procs;      // cgroup.procs files to join before anything else
   std::optional<sys::SeccompFilter> seccomp;  // compiled before fork, loaded by the init
   unsigned preserve_fds = 0;                  // the caller's fds 3.. kept for the process
+  bool die_with_parent = false;  // SIGKILL when the caller (mxc-shim) exits, even after exec
 };
 
 // The state JSON a hook gets on stdin.

@@ -1,6 +1,8 @@
 #include "process_exec.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -39,6 +41,13 @@ Result<unsigned long> personality_domain(const std::string& domain) {
   };
   if (seccomp_pending && !proc.noNewPrivileges) load_filter();
   if (auto st = sys::switch_user(proc.user); !st) fail(st.error());
+  if (plan.parent_pidfd >= 0) {
+    // A uid change clears the parent-death signal: set it again, then make
+    // sure the supervisor did not die in between (its pidfd is readable then).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    pollfd p{plan.parent_pidfd, POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0) ::_exit(137);
+  }
   if (caps) {
     if (auto st = sys::apply_capabilities(*caps); !st) fail(st.error());
   }

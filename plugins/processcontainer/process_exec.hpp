@@ -17,6 +17,7 @@ struct ProcessPlan {
   const std::optional<sys::SeccompFilter>* seccomp = nullptr;  // a NOTIFY one is already loaded
   const std::optional<spec::Personality>* personality = nullptr;
   unsigned preserve_fds = 0;  // fds 3.. that must survive execve
+  int parent_pidfd = -1;  // with die_with_parent: the supervisor, re-checked after the user switch
 };
 
 // Never returns: on failure prints one line on stderr and exits 127.

@@ -77,6 +77,7 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     }
     init.cgroup_procs = split_lines(req->cgroup_procs);
     init.preserve_fds = req->preserve_fds;
+    init.die_with_parent = (req->flags & MXC_CREATE_DIE_WITH_PARENT) != 0;
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());

@@ -25,12 +25,18 @@ extern "C" {
 #endif
 
 #define MXC_PLUGIN_ABI_MAJOR 1
-#define MXC_PLUGIN_ABI_MINOR 0
+#define MXC_PLUGIN_ABI_MINOR 1
 #define MXC_PLUGIN_ENTRY_SYMBOL "mxc_plugin_entry"
 
 /* Flags for mxc_create_request.flags. */
 #define MXC_CREATE_NO_PIVOT 0x1u   /* use MS_MOVE + chroot instead of pivot_root */
 #define MXC_CREATE_FOREGROUND 0x2u /* the caller will wait() for the container */
+/* ABI 1.1: the container's init should die (SIGKILL) when the process that
+ * called create() exits: that process becomes mxc-shim, its supervisor (e.g.
+ * PR_SET_PDEATHSIG, re-armed after a uid change; bwrap --die-with-parent).
+ * Plugins built for ABI 1.0 do not know the flag: their containers outlive a
+ * killed shim. */
+#define MXC_CREATE_DIE_WITH_PARENT 0x4u
 
 typedef struct mxc_create_request {
   uint32_t struct_size;       /* sizeof(mxc_create_request) as the runtime knows it */

@@ -11,6 +11,7 @@
 
 #include "mxc/runtime/logger.hpp"
 #include "mxc/runtime/plugin_manager.hpp"
+#include "mxc/runtime/shim_launch.hpp"
 #include "mxc/runtime/state_store.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/result.hpp"
@@ -24,6 +25,7 @@ struct RuntimeContext {
   PluginManager plugins;
   const Logger& log;
   CgroupManager cgroup_manager = CgroupManager::kCgroupfs;
+  ShimMode shim_mode = ShimMode::kAuto;
 };
 
 struct CreateOptions {
@@ -48,6 +50,10 @@ Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::str
 Status kill_container(const RuntimeContext& ctx, const std::string& id, int signal, bool all);
 Status delete_container(const RuntimeContext& ctx, const std::string& id, bool force);
 std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx);
+// Waits for the container to exit (through its shim) and returns how it ended.
+Result<nlohmann::json> wait_container(const RuntimeContext& ctx, const std::string& id);
+// The path of the container's output log (kept by its shim).
+Result<std::string> container_log_path(const RuntimeContext& ctx, const std::string& id);
 // create + start; in the foreground waits, forwarding signals, deletes the
 // container and returns its exit code. Detached: returns 0 once it runs.
 Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts, bool detach);

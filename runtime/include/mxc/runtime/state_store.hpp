@@ -30,6 +30,12 @@ struct ContainerRecord {
   std::string owner;
   std::string cgroup;  // the container's cgroup path, empty with --cgroup-manager disabled
   std::map<std::string, std::string> annotations;
+  // The container's mxc-shim, if it has one (see shim_launch.hpp).
+  pid_t shim_pid = 0;
+  uint64_t shim_start_time = 0;
+  std::string shim_mode;      // "parent", "monitor", or empty without a shim
+  bool shim_timeout = false;  // the shim's clock starts at `start`
+  std::string agent;          // the policy's agent as JSON, empty without a policy
 };
 
 // A container directory, locked for as long as this object lives.
