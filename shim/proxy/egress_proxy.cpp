@@ -441,7 +441,10 @@ class Session : public std::enable_shared_from_this<Session> {
         p.done = true;
         error_code ec;
         p.to.shutdown(tcp::socket::shutdown_send, ec);
-        if (up_.done && down_.done) close();
+        if (up_.done && down_.done) return close();
+        // Plain HTTP is one request per connection: the response is complete.
+        // Drain rather than close, so that unread client bytes cannot reset it.
+        if (&p == &down_ && event_.protocol == "http") linger();
         return;
       }
       ssize_t n = ::splice(p.from.native_handle(), nullptr, p.pipe.write_end(), nullptr, chunk,
@@ -476,6 +479,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_and_close(std::string reply) {
     out_ = std::move(reply);
     replying_ = true;
+    if (decided_) emit();
     error_code ec;
     upstream_.close(ec);
     arm_timer(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime), "linger");
@@ -487,6 +491,17 @@ class Session : public std::enable_shared_from_this<Session> {
                        self->client_.shutdown(tcp::socket::shutdown_send, sec);
                        self->drain();
                      });
+  }
+
+  // The client has its last byte: wait (bounded) for it to close.
+  void linger() {
+    replying_ = true;
+    up_.done = true;  // the drain below owns the client's read side now
+    emit();           // the bytes are final
+    error_code ec;
+    upstream_.close(ec);
+    arm_timer(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime), "linger");
+    drain();
   }
 
   void drain() {
