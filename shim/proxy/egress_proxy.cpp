@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 #include "mxc/proxy/http_request.hpp"
 #include "mxc/proxy/socks5.hpp"
@@ -126,9 +127,11 @@ class Session : public std::enable_shared_from_this<Session> {
     tcp::socket& from;
     tcp::socket& to;
     uint64_t& bytes;
-    Pipe pipe;
+    Pipe pipe;              // splice mode: bytes in flight live here
+    std::vector<char> buf;  // copy mode: or here, from buf[off]
+    size_t off = 0;
     std::string prefix;
-    size_t in_pipe = 0;
+    size_t in_pipe = 0;  // bytes read from `from`, not yet written to `to`
     bool eof = false;
     bool done = false;
   };
@@ -388,6 +391,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!ec) upstream_.native_non_blocking(true, ec);
     if (ec) return fail("cannot make sockets non-blocking: " + ec.message());
     for (Pump* p : {&up_, &down_}) {
+      if (!st_->opts.splice) break;
       if (auto s = p->pipe.open(st_->opts.pipe_bytes); !s) return fail(s.error().message);
     }
     last_activity_ = std::chrono::steady_clock::now();
@@ -419,14 +423,34 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Reads from p.from into the pipe (or buffer); the result as read(2)'s.
+  ssize_t fill(Pump& p) {
+    if (st_->opts.splice) {
+      return ::splice(p.from.native_handle(), nullptr, p.pipe.write_end(), nullptr,
+                      st_->opts.pipe_bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    }
+    if (p.buf.empty()) p.buf.resize(st_->opts.pipe_bytes);
+    p.off = 0;
+    return ::recv(p.from.native_handle(), p.buf.data(), p.buf.size(), 0);
+  }
+
+  // Writes what fill() read to p.to; the result as write(2)'s.
+  ssize_t flush(Pump& p) {
+    if (st_->opts.splice) {
+      return ::splice(p.pipe.read_end(), nullptr, p.to.native_handle(), nullptr, p.in_pipe,
+                      SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    }
+    ssize_t n = ::send(p.to.native_handle(), p.buf.data() + p.off, p.in_pipe, MSG_NOSIGNAL);
+    if (n > 0) p.off += static_cast<size_t>(n);
+    return n;
+  }
+
   // Moves bytes from p.from to p.to until either would block, then waits for readiness.
   void pump(Pump& p) {
     if (closed_ || p.done) return;
-    const size_t chunk = st_->opts.pipe_bytes;
     for (int turn = 0; turn < kSpliceTurns; ++turn) {
       if (p.in_pipe > 0) {
-        ssize_t n = ::splice(p.pipe.read_end(), nullptr, p.to.native_handle(), nullptr, p.in_pipe,
-                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        ssize_t n = flush(p);
         if (n > 0) {
           p.in_pipe -= static_cast<size_t>(n);
           p.bytes += static_cast<uint64_t>(n);
@@ -435,7 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return wait(p, p.to, tcp::socket::wait_write);
-        return fail(std::string("splice to peer: ") + std::strerror(n < 0 ? errno : EPIPE));
+        return fail(std::string("write to peer: ") + std::strerror(n < 0 ? errno : EPIPE));
       }
       if (p.eof) {
         p.done = true;
@@ -447,8 +471,7 @@ class Session : public std::enable_shared_from_this<Session> {
         if (&p == &down_ && event_.protocol == "http") linger();
         return;
       }
-      ssize_t n = ::splice(p.from.native_handle(), nullptr, p.pipe.write_end(), nullptr, chunk,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      ssize_t n = fill(p);
       if (n > 0) {
         p.in_pipe += static_cast<size_t>(n);
         continue;
@@ -459,7 +482,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return wait(p, p.from, tcp::socket::wait_read);
-      return fail(std::string("splice from peer: ") + std::strerror(errno));
+      return fail(std::string("read from peer: ") + std::strerror(errno));
     }
     net::post(client_.get_executor(), [self = shared_from_this(), &p] { self->pump(p); });
   }

@@ -35,8 +35,11 @@ struct ProxyOptions {
   std::chrono::milliseconds handshake_timeout{30'000};  // request head / SOCKS negotiation
   std::chrono::milliseconds connect_timeout{15'000};    // DNS and upstream connect
   std::chrono::milliseconds idle_timeout{600'000};      // tunnel with no byte either way
-  size_t pipe_bytes = 1 << 20;                          // splice pipe per direction
-  size_t max_connections = 1024;                        // more are closed at accept
+  // Tunnels move bytes with splice(2) through a pipe (no copy to user space);
+  // false: recv/send through a buffer of pipe_bytes.
+  bool splice = true;
+  size_t pipe_bytes = 1 << 20;    // pipe (or buffer) per direction
+  size_t max_connections = 1024;  // more are closed at accept
 };
 
 class EgressProxy {
