@@ -10,6 +10,8 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -512,9 +514,12 @@ BOOST_AUTO_TEST_CASE(malformed_and_oversize_requests) {
              "HTTP/1.1 431 Request Header Fields Too Large");
 }
 
-BOOST_AUTO_TEST_CASE(bytes_counted_both_ways_with_half_close) {
+BOOST_DATA_TEST_CASE(bytes_counted_both_ways_with_half_close,
+                     boost::unit_test::data::make({true, false}), use_splice) {
   Server up(sink);
-  ProxyRig rig(rules_for());
+  ProxyOptions opts;
+  opts.splice = use_splice;
+  ProxyRig rig(rules_for(), opts);
   Fd c = connect_to(rig.port());
   send_all(c.get(), connect_head("echo.test:" + std::to_string(up.port())));
   BOOST_REQUIRE(recv_n(c.get(), 39) == "HTTP/1.1 200 Connection established\r\n\r\n");
