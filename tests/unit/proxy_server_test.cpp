@@ -534,6 +534,31 @@ BOOST_DATA_TEST_CASE(bytes_counted_both_ways_with_half_close,
   BOOST_TEST(e.bytes_down == answer.size());
 }
 
+BOOST_DATA_TEST_CASE(upstream_reset_mid_tunnel_closes_and_reports,
+                     boost::unit_test::data::make({true, false}), use_splice) {
+  Server up([](int fd) {
+    char b;
+    ::recv(fd, &b, 1, 0);
+    linger lg{1, 0};  // close with RST
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  });
+  ProxyOptions opts;
+  opts.splice = use_splice;
+  ProxyRig rig(rules_for(), opts);
+  Fd c = connect_to(rig.port());
+  send_all(c.get(), connect_head("echo.test:" + std::to_string(up.port())));
+  BOOST_REQUIRE(recv_n(c.get(), 39) == "HTTP/1.1 200 Connection established\r\n\r\n");
+  std::string chunk(1 << 16, 'r');
+  for (int i = 0; i < 256; ++i) {
+    if (::send(c.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+  }
+  auto e = rig.wait_event(1);
+  BOOST_TEST(e.allowed);
+  BOOST_TEST((e.reason.find("write to peer") != std::string::npos ||
+              e.reason.find("read from peer") != std::string::npos),
+             e.reason);
+}
+
 BOOST_AUTO_TEST_CASE(idle_and_handshake_timeouts_close) {
   Server up(echo);
   ProxyOptions opts;

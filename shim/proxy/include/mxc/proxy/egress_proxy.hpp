@@ -2,6 +2,8 @@
 // absolute URIs and SOCKS5 (sniffed from the first byte), every destination
 // checked against the network policy, every upstream connection made from the
 // host side. Single-threaded: all work runs on the io_context given.
+// The process must ignore SIGPIPE: splice(2) into a socket the peer reset
+// raises it (the kernel passes no MSG_NOSIGNAL there).
 #pragma once
 
 #include <chrono>
