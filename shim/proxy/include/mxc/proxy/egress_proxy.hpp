@@ -1,0 +1,71 @@
+// The egress proxy: one listening socket serving HTTP CONNECT, plain HTTP with
+// absolute URIs and SOCKS5 (sniffed from the first byte), every destination
+// checked against the network policy, every upstream connection made from the
+// host side. Single-threaded: all work runs on the io_context given.
+// The process must ignore SIGPIPE: splice(2) into a socket the peer reset
+// raises it (the kernel passes no MSG_NOSIGNAL there).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "mxc/proxy/domain_rules.hpp"
+#include "mxc/spec/result.hpp"
+
+namespace mxc::proxy {
+
+// One per connection decision: denied (and malformed) ones when refused,
+// allowed ones when the connection closes, with the bytes relayed.
+struct Event {
+  std::string protocol;  // "http-connect", "http", "socks5"
+  std::string host;      // normalized name or address; empty if the request was unreadable
+  uint16_t port = 0;
+  bool allowed = false;
+  std::string reason;       // the rule that allowed it, or why it was refused or failed
+  uint64_t bytes_up = 0;    // client -> upstream (for plain HTTP, the rewritten head included)
+  uint64_t bytes_down = 0;  // upstream -> client (proxy's own replies excluded)
+};
+
+struct ProxyOptions {
+  size_t max_head_bytes = 16 * 1024;                    // HTTP request head; larger: 431
+  std::chrono::milliseconds handshake_timeout{30'000};  // request head / SOCKS negotiation
+  std::chrono::milliseconds connect_timeout{15'000};    // DNS and upstream connect
+  std::chrono::milliseconds idle_timeout{600'000};      // tunnel with no byte either way
+  // Tunnels move bytes with splice(2) through a pipe (no copy to user space);
+  // false: recv/send through a buffer of pipe_bytes.
+  bool splice = true;
+  size_t pipe_bytes = 1 << 20;    // pipe (or buffer) per direction
+  size_t max_connections = 1024;  // more are closed at accept
+};
+
+class EgressProxy {
+ public:
+  // Takes ownership of `listening_fd` (a listening TCP socket, IPv4 or IPv6),
+  // closed by stop(). Fails if the rules do not compile or the fd is not a socket.
+  static Result<std::unique_ptr<EgressProxy>> create(boost::asio::io_context& io, int listening_fd,
+                                                     const Rules& rules,
+                                                     std::function<void(const Event&)> on_event,
+                                                     ProxyOptions options = {});
+  ~EgressProxy();
+  EgressProxy(const EgressProxy&) = delete;
+  EgressProxy& operator=(const EgressProxy&) = delete;
+
+  void start();  // begins accepting
+  // Stops accepting and closes every connection (allowed ones report their
+  // Event). Call it on the io_context's thread, or while it is not running.
+  void stop();
+
+  struct State;
+
+ private:
+  explicit EgressProxy(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace mxc::proxy
