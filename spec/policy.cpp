@@ -19,16 +19,9 @@ using detail::Reader;
 
 namespace {
 
-// additionalProperties: false. Names the first unknown member.
 void only(Reader& r, const json& j, const std::string& path,
           std::initializer_list<std::string_view> known) {
-  if (!r.ok() || !j.is_object()) return;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-      r.fail(detail::child_path(path, it.key()), "unknown field");
-      return;
-    }
-  }
+  detail::reject_unknown(r, j, path, known);
 }
 
 // ${WORKSPACE} and ${HOME}; a lone `$` is literal. Returns "" or the error.
