@@ -18,12 +18,13 @@ fi
 # The libraries the targets link are instrumented too (fuzzer-no-link), so the
 # fuzzer sees coverage of the parsers and ASan checks their memory accesses.
 # Shared libstdc++: sanitizer runtimes and a static libstdc++ do not mix.
+mkdir -p "$build"
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXC_FUZZ=ON -DMXC_WERROR=OFF -DMXC_STATIC_LIBSTDCXX=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
-  >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
-cmake --build "$build" -j2 --target "${targets[@]}" >"$build.build.log" 2>&1 ||
-  { tail -50 "$build.build.log"; exit 1; }
+  >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
+cmake --build "$build" -j2 --target "${targets[@]}" >"$build/build.log" 2>&1 ||
+  { tail -50 "$build/build.log"; exit 1; }
 
 status=0
 for t in "${targets[@]}"; do

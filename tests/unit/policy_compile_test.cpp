@@ -318,4 +318,21 @@ BOOST_AUTO_TEST_CASE(claims) {
   BOOST_TEST(check_claims(CompiledPolicy{}, "bubblewrap", {}).ok());
 }
 
+// The example bundle and its policy compile (and stay in DESIGN.md's shape).
+BOOST_AUTO_TEST_CASE(coding_agent_example) {
+  Tree t;
+  const fs::path dir = fs::path(MXC_SOURCE_DIR) / "examples/coding-agent";
+  auto config = mxc::spec::load_config(dir / "config.json");
+  BOOST_TEST_REQUIRE(config.ok(), (config.ok() ? "" : config.error().message));
+  PolicySources s = t.sources();
+  s.policy_file = (dir / "policy.yaml").string();
+  auto c = compile_policy(*config, s, (dir / "config.json").string());
+  BOOST_TEST_REQUIRE(c.ok(), (c.ok() ? "" : c.error().message));
+  BOOST_TEST(c->plugin_json["filesystem"]["allowWrite"].dump() == json({t.p("ws/build")}).dump());
+  BOOST_TEST(c->proxy["allowDomains"].size() == 2u);
+  // The example has its own network namespace: only the proxy environment is added.
+  BOOST_TEST(!c->config_patch.contains("addNamespaces"));
+  BOOST_TEST(c->config_patch["setEnv"].size() == 8u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
