@@ -239,6 +239,7 @@ struct Source {
   json doc;           // already a JSON document (mxc section)
   std::string text;   // or text to parse
   bool is_json = false;
+  std::string file;  // or a file to read (the two file sources)
 };
 
 Result<std::optional<std::string>> resolve_workspace(const spec::Config& config,
@@ -268,12 +269,12 @@ Result<std::optional<Source>> pick_source(const spec::Config& config, const Poli
                                           const std::string& label) {
   std::vector<Source> found;
   if (!config.mxc.is_null()) {
-    found.push_back(Source{"the mxc section of " + label, label, "mxc", config.mxc, "", true});
+    found.push_back(Source{"the mxc section of " + label, label, "mxc", config.mxc, "", true, ""});
   }
   if (auto a = config.annotations.find(kPolicyAnnotation); a != config.annotations.end()) {
     const std::string where = std::string("annotations[\"") + kPolicyAnnotation + "\"]";
     found.push_back(Source{"the annotation " + std::string(kPolicyAnnotation), label + ": " + where,
-                           "", json(), a->second, false});
+                           "", json(), a->second, false, ""});
   }
   if (auto a = config.annotations.find(kPolicyFileAnnotation); a != config.annotations.end()) {
     const std::string where = std::string("annotations[\"") + kPolicyFileAnnotation + "\"]";
@@ -283,11 +284,11 @@ Result<std::optional<Source>> pick_source(const spec::Config& config, const Poli
     }
     found.push_back(
         Source{"the annotation " + std::string(kPolicyFileAnnotation) + " (" + path + ")", path, "",
-               json(), "", false});
+               json(), "", false, path});
   }
   if (!sources.policy_file.empty()) {
-    found.push_back(
-        Source{"--policy " + sources.policy_file, sources.policy_file, "", json(), "", false});
+    found.push_back(Source{"--policy " + sources.policy_file, sources.policy_file, "", json(), "",
+                           false, sources.policy_file});
   }
   if (found.size() > 1) {
     return make_error(label + ": the policy is given twice, by " + found[0].what + " and by " +
@@ -295,9 +296,8 @@ Result<std::optional<Source>> pick_source(const spec::Config& config, const Poli
   }
   if (found.empty()) return std::optional<Source>{};
   Source s = std::move(found[0]);
-  // The two file sources are read here; the label is the file's path.
-  if (!s.is_json && s.label != label + ": annotations[\"" + kPolicyAnnotation + "\"]") {
-    auto text = read_policy_file(s.label);
+  if (!s.file.empty()) {
+    auto text = read_policy_file(s.file);
     if (!text) return text.error();
     s.text = std::move(*text);
   }
