@@ -378,6 +378,9 @@ Result<CompiledPolicy> compile_policy(const spec::Config& config, const PolicySo
     if (policy.desktop->shareInput) {
       return fail("desktop.shareInput", "needs the session tier (isolation.tier: session)");
     }
+    if (policy.desktop->display == "allow") {
+      return fail("desktop.display", "allow needs the session tier (isolation.tier: session)");
+    }
   }
 
   if (policy.agent) {

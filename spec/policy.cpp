@@ -355,11 +355,13 @@ Result<Policy> parse_policy(const json& j, const PolicyContext& context, std::st
 
   if (const json* d = o.get("desktop"); d && r.ok()) {
     const std::string path = at("desktop");
-    only(r, *d, path, {"shareClipboard", "shareInput"});
+    only(r, *d, path, {"shareClipboard", "shareInput", "display"});
     Object dobj(r, *d, path);
     PolicyDesktop desk;
     dobj.opt("shareClipboard", desk.shareClipboard);
     dobj.opt("shareInput", desk.shareInput);
+    static constexpr std::string_view kDisplay[] = {"deny", "allow"};
+    dobj.opt("display", desk.display, detail::OneOf{kDisplay, "display access"});
     if (r.ok()) p.desktop = desk;
   }
 

@@ -288,6 +288,13 @@ BOOST_AUTO_TEST_CASE(config_checks) {
   BOOST_TEST(compile_error({{"mxc", {{"desktop", {{"shareInput", true}}}}}}, t.sources()) ==
              "/b/config.json: mxc.desktop.shareInput: needs the session tier (isolation.tier: "
              "session)");
+  BOOST_TEST(compile_error({{"mxc", {{"desktop", {{"display", "allow"}}}}}}, t.sources()) ==
+             "/b/config.json: mxc.desktop.display: allow needs the session tier (isolation.tier: "
+             "session)");
+  // What the conformance kit writes: display deny is what the process tier does anyway.
+  const auto display = compile_ok({{"mxc", {{"desktop", {{"display", "deny"}}}}}}, t.sources());
+  BOOST_TEST(display.fields == std::vector<std::string>{"desktop.display"},
+             boost::test_tools::per_element());
   BOOST_TEST(compile_error({{"mxc", {{"isolation", {{"tier", "micro-vm"}}}}}}, t.sources()) ==
              "/b/config.json: mxc.isolation.tier: no backend of tier micro-vm is installed (only "
              "the process tier is)");

@@ -80,6 +80,10 @@ struct PolicyNetwork {
 struct PolicyDesktop {
   bool shareClipboard = false;
   bool shareInput = false;
+  // "deny": no host display, D-Bus or audio socket (what the process tier
+  // always does once a policy is present; the field lets a policy say so).
+  // "allow" needs the session tier.
+  std::string display = "deny";
 };
 
 struct PolicyLimits {
