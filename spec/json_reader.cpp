@@ -93,6 +93,17 @@ std::string describe(const json& j) {
   }
 }
 
+void reject_unknown(Reader& r, const json& j, const std::string& path,
+                    std::initializer_list<std::string_view> known) {
+  if (!r.ok() || !j.is_object()) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+      r.fail(child_path(path, it.key()), "unknown field");
+      return;
+    }
+  }
+}
+
 void decode(Reader& r, const json& j, const std::string& path, bool& out) {
   if (!j.is_boolean()) {
     r.fail(path, "must be a boolean, got " + describe(j));

@@ -8,6 +8,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <optional>
@@ -48,6 +49,11 @@ std::string index_path(const std::string& path, size_t index);
 std::string quote(std::string_view s);
 // "string \"x\"", "number 1.5", "object", ... for "got ..." messages.
 std::string describe(const json& j);
+
+// JSON-schema additionalProperties: false: names the first member of object `j`
+// not in `known` ("<path>.<key>: unknown field").
+void reject_unknown(Reader& r, const json& j, const std::string& path,
+                    std::initializer_list<std::string_view> known);
 
 // ---- leaf decoders ----
 
