@@ -400,7 +400,17 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.bundle = record.bundle.c_str();
   req.state_dir = state_dir.c_str();
   req.config_json = config_json.c_str();
-  req.policy_json = "{}";
+  // TEMP: pass mxc section raw (until the policy compiler is wired): only
+  // config.mxc's filesystem and desktop areas, as given.
+  std::string temp_policy = "{}";
+  if (config->raw.contains("mxc") && config->raw["mxc"].is_object()) {
+    nlohmann::json temp = nlohmann::json::object();
+    for (const char* area : {"filesystem", "desktop"}) {
+      if (config->raw["mxc"].contains(area)) temp[area] = config->raw["mxc"][area];
+    }
+    temp_policy = temp.dump();
+  }
+  req.policy_json = temp_policy.c_str();
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
   req.flags =
       (opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0u) | (opts.foreground ? MXC_CREATE_FOREGROUND : 0u);
