@@ -105,6 +105,7 @@ struct Node {
   Level level = Level::None;
   bool policy = false;      // from the policy (beats the bundle's baseline)
   std::string host;         // the host path whose content the node shows
+  std::string rule;         // the policy path that made it (most specific wins)
   bool needs_bind = false;  // an allowed host path not otherwise visible
   bool covered = false;     // a cover was mounted on it
   bool concealed = false;   // under a cover of an ancestor
@@ -139,13 +140,20 @@ class Planner {
   void add_baseline(const std::string& cpath, Level level, const std::string& host) {
     auto& n = nodes_[cpath];
     if (n.policy) return;
-    n = Node{level, false, host};
+    n = Node{level, false, host, "", false};
   }
 
-  void add_policy(const std::string& cpath, Level level, const std::string& host, bool bind) {
+  void add_policy(const std::string& cpath, Level level, const std::string& host,
+                  const std::string& rule, bool bind) {
     auto it = nodes_.find(cpath);
-    if (it != nodes_.end() && it->second.policy && it->second.level >= level) return;
-    nodes_[cpath] = Node{level, true, host, bind};
+    if (it != nodes_.end() && it->second.policy) {
+      const Node& old = it->second;
+      bool old_deeper = old.rule != rule && is_under(old.rule, rule);
+      bool new_deeper = old.rule != rule && is_under(rule, old.rule);
+      if (old_deeper || (!new_deeper && old.level >= level)) return;
+      bind = bind || old.needs_bind;
+    }
+    nodes_[cpath] = Node{level, true, host, rule, bind};
   }
 
   Status mount_all() {
@@ -285,8 +293,11 @@ class Planner {
   // beneath, which get their own. See the header for the split.
   Status realize(LandlockPlan& plan, const std::string& cpath, uint64_t acc) {
     auto nodes = below(cpath);
-    bool split = std::any_of(nodes.begin(), nodes.end(),
-                             [&](const auto& p) { return (acc & ~access(nodes_.at(p))) != 0; });
+    // Read-only paths inside need no split: their mounts are read-only, and
+    // a restricted task cannot remount them. Hidden ones do: their covers
+    // must not be readable (nor a hard link's source, nor their parent).
+    bool split = acc != 0 && std::any_of(nodes.begin(), nodes.end(),
+                                         [&](const auto& p) { return nodes_.at(p).hidden(); });
     if (!split) {
       if (acc != 0) plan.rules.emplace_back(cpath, acc);
       for (const auto& p : nodes) {
@@ -458,6 +469,7 @@ Status apply_filesystem_policy(int root_fd, const std::string& rootfs, const spe
   // mounts of host paths too unless allow lists say what of the host is shown.
   struct HostBind {
     std::string source, dest;
+    bool from_policy = false;  // an allowed path bound at its own path
   };
   std::vector<HostBind> binds;
   planner.add_baseline("/", Level::Rw, root_real);
@@ -488,7 +500,7 @@ Status apply_filesystem_policy(int root_fd, const std::string& rootfs, const spe
       auto add = [&](const std::string& cpath, const std::string& host) -> Status {
         auto c = planner.canonical(cpath);
         if (!c) return c.error().context(at);
-        planner.add_policy(*c, level, host, false);
+        planner.add_policy(*c, level, host, p, false);
         shown = true;
         return {};
       };
@@ -503,7 +515,7 @@ Status apply_filesystem_policy(int root_fd, const std::string& rootfs, const spe
       for (const auto& b : binds) {
         if (is_under(p, b.source)) {
           MXC_TRY(add(join(b.dest, relative(p, b.source)), p));
-        } else if (is_under(b.source, p)) {
+        } else if (is_under(b.source, p) && !b.from_policy) {
           MXC_TRY(add(b.dest, b.source));
         }
       }
@@ -511,7 +523,8 @@ Status apply_filesystem_policy(int root_fd, const std::string& rootfs, const spe
       if (p == "/") return make_error(at + ": the host's root cannot be shared; name directories");
       auto c = planner.canonical(p);
       if (!c) return c.error().context(at);
-      planner.add_policy(*c, level, p, true);
+      planner.add_policy(*c, level, p, p, true);
+      binds.push_back({p, *c, true});
     }
   }
   MXC_TRY(planner.mount_all());

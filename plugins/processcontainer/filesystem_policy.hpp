@@ -10,14 +10,19 @@
 // that no allow rule covers are hidden too ("nothing else of the host").
 //
 // Landlock backs the mounts: every filesystem right is handled, and rights are
-// granted so that each path gets exactly its rule's rights. Landlock grants are
-// inherited by everything beneath, so a directory holding a more restricted
-// path is split: its other entries get the directory's rights one by one and
-// the directory itself only READ_DIR. Consequence: nothing can be created,
-// removed or renamed directly in a split directory (EACCES), e.g. in "/" when
-// any rule is inside the root filesystem; its existing entries keep their
-// rights. The kernel also forbids a Landlock-restricted task to mount or
-// unmount, which defeats bind and umount tricks.
+// granted so that each path gets its rule's rights (read-only: read, execute,
+// list). Landlock grants are inherited by everything beneath, so a directory
+// holding a hidden path is split: its other entries get the directory's rights
+// one by one and the directory itself only READ_DIR. Consequence: nothing can
+// be created, removed or renamed directly in a split directory (EACCES), e.g.
+// in "/" when a hidden path is inside the root filesystem or a hidden bind
+// mount sits on a directory of it; its existing entries keep their rights, and
+// a denied path that does not exist cannot be created. A read-only path inside
+// a writable one needs no split: its mount is read-only, and the kernel forbids
+// a Landlock-restricted task every mount change (remount, umount, bind), which
+// also defeats bind and umount tricks. Landlock checks paths, not inodes: a
+// hard link that already exists elsewhere in a visible tree is not covered
+// (new links to a hidden file cannot be made).
 //
 // Desktop (whenever the policy is non-empty): config.json bind mounts that
 // would bring a host X11, Wayland, D-Bus, PulseAudio or PipeWire socket in are
