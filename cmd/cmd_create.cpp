@@ -15,6 +15,9 @@ std::vector<OptionSpec> create_options() {
        "accepted for runc compatibility; no session keyring is made"},
       {"preserve-fds", '\0', true, "N",
        "pass the caller's fds 3 .. 3+N-1 to the container process"},
+      {"policy", '\0', true, "FILE",
+       "agent policy (JSON or YAML); the bundle must not carry another one"},
+      {"workspace", '\0', true, "DIR", "the agent's workspace: ${WORKSPACE} in the policy"},
   };
 }
 
@@ -25,6 +28,8 @@ runtime::CreateOptions create_options_from(const ParsedArgs& args) {
   o.pid_file = args.value("pid-file");
   o.console_socket = args.value("console-socket");
   o.no_pivot = args.flag("no-pivot");
+  o.policy_file = args.value("policy");
+  o.workspace = args.value("workspace");
   o.preserve_fds =
       static_cast<unsigned>(std::strtoul(args.value("preserve-fds", "0").c_str(), nullptr, 10));
   return o;

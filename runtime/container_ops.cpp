@@ -22,6 +22,7 @@
 #include "mxc/runtime/audit_log.hpp"
 #include "mxc/runtime/container_id.hpp"
 #include "mxc/runtime/foreground.hpp"
+#include "mxc/runtime/policy_compile.hpp"
 #include "mxc/runtime/shim_launch.hpp"
 #include "mxc/runtime/shim_protocol.hpp"
 #include "mxc/spec/config.hpp"
@@ -359,19 +360,6 @@ struct ContainerServices {
   [[nodiscard]] bool needed() const { return timeout_ms || !proxy.is_null() || agent.is_object(); }
 };
 
-ContainerServices services_from(const spec::Config& config) {
-  ContainerServices s;
-  if (!config.mxc.is_object()) return s;
-  if (auto l = config.mxc.find("limits"); l != config.mxc.end() && l->is_object()) {
-    if (auto t = l->find("timeoutMs"); t != l->end() && t->is_number_unsigned())
-      s.timeout_ms = t->get<uint64_t>();
-  }
-  nlohmann::json agent = config.mxc.value("agent", nlohmann::json::object());
-  s.agent = {{"name", agent.value("name", "")},
-             {"identity", agent.value("identity", nlohmann::json::object())}};
-  return s;
-}
-
 }  // namespace
 
 Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts) {
@@ -385,12 +373,25 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   MXC_TRY(spec::validate_for_create(*config, label));
   std::string rootfs;
   MXC_TRY(check_root_path(config->root->path, bundle, label, &rootfs));
-  auto backend = select_backend(*config, label);
+  auto policy =
+      compile_policy(*config, {opts.policy_file, opts.workspace, invoking_user_home()}, label);
+  if (!policy) return policy.error();
+  auto backend =
+      policy->backend ? Result<std::string>(*policy->backend) : select_backend(*config, label);
   if (!backend) return backend.error();
   auto plugin = ctx.plugins.load(*backend);
   if (!plugin) return plugin.error();
   ctx.log.debug("create " + opts.id + ": backend " + *backend + " from " +
                 (*plugin)->file().string());
+  if (policy->present) {
+    auto enforces = nlohmann::json::parse((*plugin)->table().enforces, nullptr, false);
+    std::vector<std::string> claims;
+    if (enforces.is_array()) {
+      for (const auto& f : enforces)
+        if (f.is_string()) claims.push_back(f.get<std::string>());
+    }
+    MXC_TRY(check_claims(*policy, *backend, claims));
+  }
 
   auto dir = ctx.store.create(opts.id);
   if (!dir) return dir.error();
@@ -427,6 +428,13 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   record.created = now_rfc3339();
   record.owner = std::to_string(::geteuid());
   record.annotations = config->annotations;
+  // Who every action of the container is attributed to.
+  if (policy->agent.is_object()) {
+    if (auto n = policy->agent.find("name"); n != policy->agent.end() && n->is_string())
+      record.annotations["mxc.agent.name"] = n->get<std::string>();
+    if (auto i = policy->agent.find("identity"); i != policy->agent.end())
+      record.annotations["mxc.agent.identity"] = i->dump();
+  }
   if (cgroup) record.cgroup = cgroup->path();
   if (auto st = dir->write(record); !st) {
     undo_cgroup();
@@ -434,7 +442,8 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     return st.error();
   }
 
-  nlohmann::json doc = config->raw;
+  // The policy's changes: the network namespace it needs, the proxy's environment.
+  nlohmann::json doc = apply_config_patch(config->raw, *policy);
   doc["root"]["path"] = rootfs;
   std::string config_json = doc.dump();
   // Kept for what later commands need from it (poststart/poststop hooks).
@@ -444,8 +453,13 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     return st.error();
   }
   std::string state_dir = dir->path().string();
-  ContainerServices services = services_from(*config);
-  if (services.agent.is_object()) record.agent = services.agent.dump();
+  ContainerServices services;
+  services.timeout_ms = policy->timeout_ms;
+  services.proxy = policy->proxy;
+  if (policy->present) {
+    services.agent = policy->agent.is_object() ? policy->agent : nlohmann::json::object();
+    record.agent = services.agent.dump();
+  }
 
   // Who supervises the container: see shim_launch.hpp.
   ShimMode mode = ctx.shim_mode;
@@ -479,7 +493,8 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.bundle = record.bundle.c_str();
   req.state_dir = state_dir.c_str();
   req.config_json = config_json.c_str();
-  req.policy_json = "{}";
+  std::string policy_json = policy->present ? policy->plugin_json.dump() : "{}";
+  req.policy_json = policy_json.c_str();
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
   req.flags =
       (opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0u) | (opts.foreground ? MXC_CREATE_FOREGROUND : 0u);

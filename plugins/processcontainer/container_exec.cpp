@@ -49,12 +49,18 @@ std::string ns_file(const std::string& type) {
   }
   auto exe = sys::find_executable(proc.args.front(), proc.env);
   if (!exe) report(exe.error());
+  std::optional<sys::LandlockRuleset> landlock;
+  if (req.landlock) {
+    auto rs = build_landlock_ruleset(*req.landlock);
+    if (!rs) report(rs.error().context("policy"));
+    landlock.emplace(std::move(*rs));
+  }
   // The sync socket is close-on-exec: a successful exec closes it, telling the
   // runtime the process runs.
   (void)sys::send_message(sync_fd, kReady);
   finish_and_exec(ProcessPlan{&proc, &req.capabilities, &req.seccomp,
                               req.config->linux_ ? &req.config->linux_->personality : nullptr,
-                              req.preserve_fds},
+                              req.preserve_fds, landlock ? &*landlock : nullptr},
                   *exe);
 }
 

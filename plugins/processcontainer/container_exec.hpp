@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "filesystem_policy.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/result.hpp"
 #include "mxc/sys/capabilities.hpp"
@@ -24,6 +25,7 @@ struct ExecRequest {
   int console_fd = -1;
   std::vector<std::string> cgroup_procs;
   unsigned preserve_fds = 0;
+  std::optional<LandlockPlan> landlock;  // the container's, applied to this process too
 };
 
 // Returns the new process's pid once it is about to exec (a child of the caller).

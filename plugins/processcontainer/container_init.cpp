@@ -38,6 +38,7 @@ constexpr const char* kMsgHooks = "hooks";           // run prestart + createRun
 constexpr const char* kHooksOkPrefix = "hooks-ok ";  // + the init's pid in the runtime's namespace
 constexpr const char* kPidPrefix = "pid ";
 constexpr const char* kErrorPrefix = "error ";
+constexpr const char* kLandlockPrefix = "landlock ";  // + the plan, for `exec`
 
 bool has_ns(const spec::Config& c, const char* type) {
   if (!c.linux_) return false;
@@ -75,7 +76,7 @@ bool has_runtime_hooks(const spec::Config& c) {
 }
 
 Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid_t* host_pid,
-                       sys::UniqueFd* listener) {
+                       sys::UniqueFd* listener, std::optional<sys::LandlockRuleset>* landlock) {
   const spec::Config& c = *req.config;
   const spec::Process& proc = *c.process;
   if (::setsid() < 0) return sys_error("setsid");
@@ -114,6 +115,16 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
     auto cwd = sys::open_in_root(root_fd.get(), proc.cwd, true, false);
     if (!cwd) return cwd.error().context("process.cwd");
   }
+  // The agent policy: its mounts while host paths are still reachable, its
+  // Landlock plan to the runtime (for `exec`); enforced right before exec.
+  std::optional<LandlockPlan> plan;
+  if (req.policy && req.policy->present) {
+    plan = req.landlock;
+    if (req.policy->filesystem) {
+      MXC_TRY(apply_filesystem_policy(root_fd.get(), rootfs, c, *req.policy->filesystem, *plan));
+    }
+    MXC_TRY(sys::send_message(sync_fd, kLandlockPrefix + to_json(*plan)));
+  }
   if (proc.oomScoreAdj) MXC_TRY(sys::set_oom_score_adj(*proc.oomScoreAdj));
   root_fd.reset();
 
@@ -141,6 +152,11 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
     MXC_TRY(sys::make_paths_readonly(c.linux_->readonlyPaths));
   }
   MXC_TRY(sys::finish_root(c.root->readonly, propagation));
+  if (plan) {
+    auto rs = build_landlock_ruleset(*plan);
+    if (!rs) return rs.error().context("policy");
+    landlock->emplace(std::move(*rs));
+  }
   if (proc.terminal) {
     auto pty = sys::open_pty(proc.consoleSize, proc.user.uid, proc.user.gid);
     if (!pty) return pty.error();
@@ -171,7 +187,8 @@ struct InitFds {
   };
   pid_t host_pid = 0;
   sys::UniqueFd listener;
-  if (auto st = setup_container(req, new_userns, sync_fd, &host_pid, &listener); !st)
+  std::optional<sys::LandlockRuleset> landlock;
+  if (auto st = setup_container(req, new_userns, sync_fd, &host_pid, &listener, &landlock); !st)
     report(st.error());
   if (listener) {
     // NOTIFY rules: the filter is loaded now and its fd handed to the listener
@@ -213,7 +230,7 @@ struct InitFds {
   finish_and_exec(
       ProcessPlan{req.config->process ? &*req.config->process : nullptr, &req.capabilities,
                   &req.seccomp, req.config->linux_ ? &req.config->linux_->personality : nullptr,
-                  req.preserve_fds, fds.parent},
+                  req.preserve_fds, landlock ? &*landlock : nullptr, fds.parent},
       *exe);
 }
 
@@ -271,6 +288,10 @@ std::string hook_state_json(const InitRequest& req, const char* status, pid_t pi
   st.bundle = req.bundle;
   st.annotations = req.config->annotations;
   return spec::to_json(st).dump();
+}
+
+std::string landlock_plan_file(const std::string& state_dir) {
+  return state_dir + "/landlock.json";
 }
 
 Result<pid_t> spawn_container(const InitRequest& req) {
@@ -345,6 +366,13 @@ Result<pid_t> spawn_container(const InitRequest& req) {
       while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
       }
       helper = -1;
+    } else if (m.rfind(kLandlockPrefix, 0) == 0) {
+      auto st = sys::write_file_atomic(landlock_plan_file(req.state_dir),
+                                       m.substr(std::string_view(kLandlockPrefix).size()));
+      if (!st) {
+        error = st.error();
+        break;
+      }
     } else if (m == kMsgHooks) {
       hooks_pending = true;
     } else if (m == kMsgReady) {

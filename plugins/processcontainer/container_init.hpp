@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "filesystem_policy.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/result.hpp"
 #include "mxc/sys/capabilities.hpp"
@@ -28,10 +29,15 @@ struct InitRequest {
   std::optional<sys::SeccompFilter> seccomp;  // compiled before fork, loaded by the init
   unsigned preserve_fds = 0;                  // the caller's fds 3.. kept for the process
   bool die_with_parent = false;  // SIGKILL when the caller (mxc-shim) exits, even after exec
+  const BackendPolicy* policy = nullptr;  // parsed agent policy (files, desktop)
+  LandlockPlan landlock;                  // its base plan (handled rights, scopes)
 };
 
 // The state JSON a hook gets on stdin.
 std::string hook_state_json(const InitRequest& req, const char* status, pid_t pid);
+
+// The file in the state directory holding the Landlock plan for `exec`.
+std::string landlock_plan_file(const std::string& state_dir);
 
 // Returns the init's pid once it is set up and blocked on the exec fifo. On
 // failure the init and helper are killed and reaped.

@@ -26,6 +26,11 @@ Result<unsigned long> personality_domain(const std::string& domain) {
     std::fprintf(stderr, "mxc-runtime: container process: %s\n", e.message.c_str());
     ::_exit(127);
   };
+  // Landlock first, while CAP_SYS_ADMIN is held: it then holds with or
+  // without no_new_privs, and for the seccomp and user steps too.
+  if (plan.landlock) {
+    if (auto st = plan.landlock->restrict_self(); !st) fail(st.error().context("policy"));
+  }
   const auto& caps = *plan.capabilities;
   const auto& seccomp = *plan.seccomp;
   if (caps) {

@@ -1,5 +1,5 @@
 // The last steps of a container process before execve, shared by the init
-// and by `exec`: capabilities, user, seccomp, no_new_privs, personality.
+// and by `exec`: Landlock, capabilities, user, seccomp, no_new_privs, personality.
 #pragma once
 
 #include <optional>
@@ -7,6 +7,7 @@
 
 #include "mxc/spec/config.hpp"
 #include "mxc/sys/capabilities.hpp"
+#include "mxc/sys/landlock.hpp"
 #include "mxc/sys/seccomp.hpp"
 
 namespace mxc::processcontainer {
@@ -16,7 +17,8 @@ struct ProcessPlan {
   const std::optional<sys::CapabilitySets>* capabilities = nullptr;
   const std::optional<sys::SeccompFilter>* seccomp = nullptr;  // a NOTIFY one is already loaded
   const std::optional<spec::Personality>* personality = nullptr;
-  unsigned preserve_fds = 0;  // fds 3.. that must survive execve
+  unsigned preserve_fds = 0;                       // fds 3.. that must survive execve
+  const sys::LandlockRuleset* landlock = nullptr;  // the agent policy, when there is one
   int parent_pidfd = -1;  // with die_with_parent: the supervisor, re-checked after the user switch
 };
 

@@ -9,9 +9,11 @@
 #include "container_exec.hpp"
 #include "container_init.hpp"
 #include "exec_fifo.hpp"
+#include "filesystem_policy.hpp"
 #include "mxc/plugin.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/sys/console.hpp"
+#include "mxc/sys/file_util.hpp"
 #include "mxc/sys/proc_info.hpp"
 
 namespace {
@@ -59,6 +61,13 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
   return guard(err, len, [&] {
     auto config = mxc::spec::parse_config(req->config_json);
     if (!config) return fail(err, len, config.error());
+    auto policy = pc::parse_backend_policy(req->policy_json ? req->policy_json : "{}");
+    if (!policy) return fail(err, len, policy.error());
+    auto landlock = pc::base_landlock_plan(*policy);
+    if (!landlock) return fail(err, len, landlock.error());
+    if (policy->present) {
+      if (auto st = pc::check_desktop_mounts(*config); !st) return fail(err, len, st.error());
+    }
     mxc::sys::UniqueFd console;
     auto console_fd = console_for(config->process && config->process->terminal, req->console_fd,
                                   req->console_socket, console);
@@ -78,6 +87,8 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     init.cgroup_procs = split_lines(req->cgroup_procs);
     init.preserve_fds = req->preserve_fds;
     init.die_with_parent = (req->flags & MXC_CREATE_DIE_WITH_PARENT) != 0;
+    init.policy = &*policy;
+    init.landlock = *landlock;
     if (config->process && config->process->capabilities) {
       auto caps = mxc::sys::parse_capabilities(*config->process->capabilities);
       if (!caps) return fail(err, len, caps.error());
@@ -143,6 +154,7 @@ int pc_destroy(const mxc_container_ref* ref, char* err, size_t len) {
   return guard(err, len, [&] {
     // The mount namespace went with the processes; only the fifo is ours.
     pc::remove_exec_fifo(ref->state_dir);
+    ::unlink(pc::landlock_plan_file(ref->state_dir).c_str());
     return 0;
   });
 }
@@ -181,6 +193,15 @@ int pc_exec(const mxc_container_ref* ref, const mxc_exec_request* req, mxc_creat
     exec.console_fd = *console_fd;
     exec.cgroup_procs = split_lines(req->cgroup_procs);
     exec.preserve_fds = req->preserve_fds;
+    // A container with an agent policy: its Landlock plan, made at create.
+    std::string plan_file = pc::landlock_plan_file(ref->state_dir);
+    if (::access(plan_file.c_str(), F_OK) == 0) {
+      auto text = mxc::sys::read_file(plan_file);
+      if (!text) return fail(err, len, text.error());
+      auto plan = pc::landlock_plan_from_json(*text);
+      if (!plan) return fail(err, len, plan.error().context(plan_file));
+      exec.landlock = std::move(*plan);
+    }
     auto pid = pc::exec_in_container(exec);
     if (!pid) return fail(err, len, pid.error());
     out->pid = *pid;
@@ -194,7 +215,7 @@ constexpr mxc_plugin kPlugin{
     "processcontainer",
     MXC_PLUGIN_VERSION,
     "process",
-    "[]",
+    R"(["filesystem.allowRead","filesystem.allowWrite","filesystem.denyRead","desktop.display"])",
     pc_create,
     pc_start,
     pc_kill,

@@ -37,6 +37,8 @@ struct CreateOptions {
   unsigned preserve_fds = 0;  // fds 3 .. 3+N-1 pass to the container process
   bool foreground = false;    // `run` without --detach: this process will wait for it
   bool no_pivot = false;
+  std::string policy_file;  // --policy FILE (JSON or YAML)
+  std::string workspace;    // --workspace DIR: ${WORKSPACE} in the policy
 };
 
 // The annotation that selects a backend when config.json has no mxc section.
