@@ -40,6 +40,7 @@ Command make_events_command();
 Command make_plugins_command();
 Command make_wait_command();
 Command make_logs_command();
+Command make_audit_command();
 
 // Options shared by create and run.
 std::vector<OptionSpec> create_options();

@@ -475,6 +475,18 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
                                {"cgroup", record.cgroup},
                                {"agent", services.agent}};
     if (services.timeout_ms) shim_config["timeoutMs"] = *services.timeout_ms;
+    if (auto m = config->annotations.find(shim::kLogMaxBytesAnnotation);
+        m != config->annotations.end()) {
+      char* end = nullptr;
+      unsigned long long v = std::strtoull(m->second.c_str(), &end, 10);
+      if (m->second.empty() || *end != '\0' || v < 4096) {
+        undo_cgroup();
+        (void)dir->remove();
+        return make_error(label + ": annotations." + shim::kLogMaxBytesAnnotation +
+                          ": must be a number of bytes, at least 4096");
+      }
+      shim_config["logMaxBytes"] = v;
+    }
     if (!record.agent.empty()) {
       shim_config["auditFiles"] = audit_context(ctx, record, state_dir).files;
     }
@@ -618,9 +630,9 @@ Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::str
     // stay exactly the bundle's.
     nlohmann::json shim{{"pid", r.shim_pid},
                         {"mode", r.shim_mode},
-                        {"status", alive  ? "running"
-                                   : exit ? "exited"
-                                          : "died"}};
+                        {"state", alive  ? "running"
+                                  : exit ? "exited"
+                                         : "died"}};
     if (exit) shim["exit"] = shim::to_json(*exit);
     j["shim"] = shim;
   }
@@ -691,6 +703,30 @@ Result<nlohmann::json> wait_container(const RuntimeContext& ctx, const std::stri
     return r.error().context("container " + quote_untrusted(id));
   }
   return *r;
+}
+
+Result<std::vector<std::string>> audit_lines(const RuntimeContext& ctx, const std::string& id) {
+  if (!id.empty()) MXC_TRY(validate_container_id(id));
+  std::vector<std::string> out;
+  auto text = sys::read_file((ctx.store.root() / shim::kAuditFile).string());
+  if (!text) {
+    if (text.error().sys_errno == ENOENT) return out;
+    return text.error();
+  }
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    std::string line = text->substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty()) continue;
+    if (!id.empty()) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object() || j.value("id", "") != id) continue;
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 Result<std::string> container_log_path(const RuntimeContext& ctx, const std::string& id) {

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +61,15 @@ bool redirect_stdio(int in = -1, int out = -1, int err = -1) {
   ::execv(exe.c_str(), argv.data());
   child_fail(ready_fd, "exec " + exe + ": " + std::strerror(errno) +
                            " (mxc-shim is installed beside mxc-runtime)");
+}
+
+// A copy of the caller's fd for the shim to pass output on to; none for a
+// closed fd or /dev/null.
+sys::UniqueFd forward_target(int fd) {
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) return {};
+  if (S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(1, 3)) return {};
+  return sys::UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
 }
 
 // Reads the shim's two reports: "P<pid>" (the init, or the shim's own pid in
@@ -154,8 +165,13 @@ Result<ShimProcess> launch_parent_shim(const std::string& state_dir, bool hold_c
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
       child_fail(report, "PR_SET_CHILD_SUBREAPER failed");
     pair->first.reset();
-    // The container inherits these: its output goes to the shim's log.
-    if (!redirect_stdio(-1, out_w.get(), err_w.get())) child_fail(report, "redirecting stdio");
+    // The caller's stdout and stderr: the shim passes the output on there, as
+    // runc's pass-through would (unless they are /dev/null).
+    sys::UniqueFd fwd_out = forward_target(1), fwd_err = forward_target(2);
+    // The container inherits these: its output goes through the shim's log.
+    // Its stdin stays the caller's.
+    if (::dup2(out_w.get(), 1) < 0 || ::dup2(err_w.get(), 2) < 0)
+      child_fail(report, "redirecting stdio");
     out_w.reset();
     err_w.reset();
     sys::UniqueFd console_ours, console_theirs;
@@ -187,7 +203,9 @@ Result<ShimProcess> launch_parent_shim(const std::string& state_dir, bool hold_c
     exec_shim(report, state_dir, *pid,
               {{"--stdout-fd", out_r.get()},
                {"--stderr-fd", err_r.get()},
-               {"--console-fd", master.get()}});
+               {"--console-fd", master.get()},
+               {"--forward-stdout-fd", fwd_out.get()},
+               {"--forward-stderr-fd", fwd_err.get()}});
   }
   pair->second.reset();
   out_w.reset();

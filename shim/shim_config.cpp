@@ -43,6 +43,10 @@ Result<ShimConfig> load_shim_config(int argc, char** argv) {
       c.stdout_fd = static_cast<int>(*v);
     } else if (flag == "--stderr-fd") {
       c.stderr_fd = static_cast<int>(*v);
+    } else if (flag == "--forward-stdout-fd") {
+      c.forward_stdout_fd = static_cast<int>(*v);
+    } else if (flag == "--forward-stderr-fd") {
+      c.forward_stderr_fd = static_cast<int>(*v);
     } else if (flag == "--console-fd") {
       c.console_fd = static_cast<int>(*v);
     } else {

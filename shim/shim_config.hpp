@@ -28,6 +28,9 @@ struct ShimConfig {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int console_fd = -1;  // a pty master the shim holds and logs
+  // The caller's stdout and stderr at create: the output is passed on there too.
+  int forward_stdout_fd = -1;
+  int forward_stderr_fd = -1;
   // From shim.json.
   std::string id;
   Mode mode = Mode::kParent;

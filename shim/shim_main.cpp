@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "mxc/sys/sync_channel.hpp"
+#include "proxy_service.hpp"
 #include "shim_config.hpp"
 #include "supervisor.hpp"
 
@@ -37,12 +38,19 @@ int fail(int ready_fd, const std::string& message) {
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
+  // Hold no directory of the caller's busy (a mount point, a test's temp dir).
+  if (::chdir("/") != 0) return fail(ready_fd_of(argc, argv), "chdir /");
   int ready_fd = ready_fd_of(argc, argv);
   auto config = mxc::shim::load_shim_config(argc, argv);
   if (!config) return fail(ready_fd, config.error().message);
   boost::asio::io_context io(1);
   mxc::shim::Supervisor supervisor(io, *config);
   if (auto st = supervisor.setup(); !st) return fail(ready_fd, st.error().message);
+  if (!config->proxy.is_null()) {
+    auto proxy = mxc::shim::start_proxy_service(io, *config, supervisor.audit());
+    if (!proxy) return fail(ready_fd, proxy.error().message);
+    supervisor.add_service(std::move(*proxy));
+  }
   // mxc-runtime set a parent-death signal so that a create killed half-way
   // takes us with it. From "ready" on we outlive it: clear the signal first
   // (it would race with the runtime's exit), then make sure the runtime is

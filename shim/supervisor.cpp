@@ -95,6 +95,8 @@ Status Supervisor::setup() {
   acceptor_.assign(asio::local::stream_protocol(), sock.release());
   accept();
 
+  if (cfg_.forward_stdout_fd >= 0) forward_out_.emplace(io_, cfg_.forward_stdout_fd);
+  if (cfg_.forward_stderr_fd >= 0) forward_err_.emplace(io_, cfg_.forward_stderr_fd);
   for (auto [fd, name] :
        std::array<std::pair<int, const char*>, 3>{{{cfg_.stdout_fd, "stdout"},
                                                    {cfg_.stderr_fd, "stderr"},
@@ -160,7 +162,12 @@ void Supervisor::read_stream(std::shared_ptr<asio::posix::stream_descriptor> d, 
   auto buf = std::make_shared<std::array<char, 65536>>();
   d->async_read_some(asio::buffer(*buf),
                      [this, d, name, buf](const boost::system::error_code& ec, size_t n) {
-                       if (n > 0) log_.append(name, std::string_view(buf->data(), n));
+                       if (n > 0) {
+                         std::string_view data(buf->data(), n);
+                         log_.append(name, data);
+                         if (name == "stdout" && forward_out_) forward_out_->write(data);
+                         if (name == "stderr" && forward_err_) forward_err_->write(data);
+                       }
                        if (ec) {  // EOF, or EIO from a pty master whose slave side is gone
                          log_.flush(name);
                          --open_streams_;

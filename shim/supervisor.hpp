@@ -18,6 +18,7 @@
 #include "mxc/runtime/audit_log.hpp"
 #include "mxc/runtime/shim_protocol.hpp"
 #include "mxc/sys/unique_fd.hpp"
+#include "output_forwarder.hpp"
 #include "shim_config.hpp"
 
 namespace mxc::shim {
@@ -56,6 +57,7 @@ class Supervisor {
   boost::asio::io_context& io_;
   ShimConfig cfg_;
   ContainerLog log_;
+  std::optional<OutputForwarder> forward_out_, forward_err_;
   runtime::AuditContext audit_;
   sys::UniqueFd dir_;
   boost::asio::local::stream_protocol::acceptor acceptor_;

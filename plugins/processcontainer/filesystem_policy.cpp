@@ -377,6 +377,19 @@ Result<BackendPolicy> parse_backend_policy(const std::string& policy_json) {
       out.filesystem = std::move(fs);
       continue;
     }
+    if (area == "network") {
+      if (!value.is_object()) return make_error("policy: network: must be an object");
+      for (const auto& [field, v] : value.items()) {
+        if (field == "default") {
+          if (!v.is_string() || (v != "deny" && v != "allow"))
+            return make_error("policy: network.default: must be \"deny\" or \"allow\"");
+          out.network_default = v.get<std::string>();
+        } else if (field != "proxy") {  // served by mxc-shim outside the container
+          return refuse("network." + field);
+        }
+      }
+      continue;
+    }
     if (area == "desktop") {
       if (!value.is_object()) return make_error("policy: desktop: must be an object");
       for (const auto& [field, v] : value.items()) {

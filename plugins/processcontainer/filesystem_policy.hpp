@@ -52,6 +52,9 @@ struct FilesystemRules {
 struct BackendPolicy {
   bool present = false;  // a non-empty policy object: desktop isolation applies
   std::optional<FilesystemRules> filesystem;
+  // network.default: "deny" needs a new network namespace (the runtime adds
+  // one); the proxy of network.allowDomains is served by mxc-shim.
+  std::optional<std::string> network_default;
 };
 
 // Refuses, naming the field and the backend, any area or field it does not enforce.

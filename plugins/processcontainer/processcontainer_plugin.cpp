@@ -68,6 +68,20 @@ int pc_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     if (policy->present) {
       if (auto st = pc::check_desktop_mounts(*config); !st) return fail(err, len, st.error());
     }
+    if (policy->network_default == "deny") {
+      // No route out: the container's own network namespace, not one it joins.
+      bool fresh = false;
+      if (config->linux_) {
+        for (const auto& ns : config->linux_->namespaces) {
+          if (ns.type == "network" && (!ns.path || ns.path->empty())) fresh = true;
+        }
+      }
+      if (!fresh) {
+        return fail(err, len,
+                    mxc::make_error("policy: network.default deny needs a new network namespace "
+                                    "(linux.namespaces has none, or joins one by path)"));
+      }
+    }
     mxc::sys::UniqueFd console;
     auto console_fd = console_for(config->process && config->process->terminal, req->console_fd,
                                   req->console_socket, console);
@@ -215,7 +229,7 @@ constexpr mxc_plugin kPlugin{
     "processcontainer",
     MXC_PLUGIN_VERSION,
     "process",
-    R"(["filesystem.allowRead","filesystem.allowWrite","filesystem.denyRead","desktop.display"])",
+    R"(["filesystem.allowRead","filesystem.allowWrite","filesystem.denyRead","desktop.display","network.default","network.allowDomains"])",
     pc_create,
     pc_start,
     pc_kill,

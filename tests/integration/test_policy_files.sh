@@ -164,13 +164,13 @@ rt delete -f "$(cid p$n)" >/dev/null 2>&1 || true
 
 # ---- bad input: one line naming the field and the backend ---------------------
 pol '.mxc.filesystem.allowExecute = ["/bin"]' true
-assert_one_line_error "unknown filesystem field" 'filesystem\.allowExecute: not enforced by backend processcontainer'
+assert_one_line_error "unknown filesystem field" 'config\.json: mxc\.filesystem\.allowExecute: unknown field'
 pol '.mxc.filesystem.denyRead = ["relative/path"]' true
-assert_one_line_error "relative denyRead path" 'filesystem\.denyRead\[0\]: must be absolute'
+assert_one_line_error "relative denyRead path" 'mxc\.filesystem\.denyRead\[0\]: must be an absolute path after expansion: "relative/path"'
 pol '.mxc.filesystem.denyRead = [$rootfs | sub("/[^/]*$"; "")]' true
 assert_one_line_error "denyRead of the rootfs itself" "contains the container's root filesystem"
 pol '.mxc.desktop.shareClipboard = true' true
-assert_one_line_error "shareClipboard on the process tier" 'desktop\.shareClipboard: sharing needs the session tier'
+assert_one_line_error "shareClipboard on the process tier" 'mxc\.desktop\.shareClipboard: needs the session tier'
 assert_nothing_left "refused policies"
 
 # ---- desktop: no host display sockets ------------------------------------------

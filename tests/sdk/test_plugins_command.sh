@@ -18,7 +18,7 @@ export MXC_PLUGIN_PATH=$fixtures:$installed:$shadow
 "$rt" plugins >"$tmp/out" 2>"$tmp/err" || fail "plugins exited $?: $(cat "$tmp/err")"
 cat "$tmp/out"
 [ ! -s "$tmp/err" ] || fail "plugins wrote to stderr: $(cat "$tmp/err")"
-grep -Eq "^processcontainer +[0-9][^ ]* +[0-9]+\.[0-9]+ +process +- +$installed/libprocesscontainer.so$" "$tmp/out" ||
+grep -Eq "^processcontainer +[0-9][^ ]* +[0-9]+\.[0-9]+ +process +filesystem\.allowRead,[^ ]+ +$installed/libprocesscontainer.so$" "$tmp/out" ||
   fail "processcontainer is not listed from $installed"
 expect() {  # FILE REASON-SUBSTRING: exactly one line names FILE, with REASON
   local lines

@@ -60,7 +60,8 @@ BOOST_AUTO_TEST_CASE(bad_files_are_reported_and_the_good_one_still_loads) {
   BOOST_TEST(pc->tiers == std::vector<std::string>{"process"}, boost::test_tools::per_element());
   BOOST_TEST(
       pc->enforces == (std::vector<std::string>{"filesystem.allowRead", "filesystem.allowWrite",
-                                                "filesystem.denyRead", "desktop.display"}),
+                                                "filesystem.denyRead", "desktop.display",
+                                                "network.default", "network.allowDomains"}),
       boost::test_tools::per_element());
   BOOST_TEST(pc->has_exec);
   BOOST_TEST(!pc->version.empty());

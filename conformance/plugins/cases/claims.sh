@@ -119,21 +119,23 @@ pk_check_network_default() {
 }
 
 # network.allowDomains: with default deny and allowDomains [allowed.pk.test],
-# that name is reachable and denied.pk.test (same address, in the private
-# rootfs's /etc/hosts) is not. A backend that resolves names outside the
-# container (a proxy) must resolve them as the container's /etc/hosts does.
+# that name is reachable through the policy's proxy (HTTP_PROXY in the
+# container's environment) and denied.pk.test is refused. Both names map to
+# the host's address: in the control's /etc/hosts, and in the policy's
+# network.hosts (the proxy resolves names outside the container).
 pk_check_network_allowDomains() {
   local t ip n; t=$(pk_token) ip=$(pk_host_ip)
   [ -n "$ip" ] || skip "the host has no non-loopback IPv4 address"
   pk_http_server "$t"
-  local get="for h in allowed denied; do echo \$h: \$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 \$h.pk.test $PK_PORT | tail -n1); done"
+  local get="for h in allowed denied; do echo \$h: \$(wget -q -O - http://\$h.pk.test:$PK_PORT/ 2>&1 | tail -n1); done"
   pk_net_rootfs ctl pol
-  for n in ctl pol; do printf '%s allowed.pk.test denied.pk.test\n' "$ip" >>"$(bundle "$n")/rootfs/etc/hosts"; done
+  printf '%s allowed.pk.test denied.pk.test\n' "$ip" >>"$(bundle ctl)/rootfs/etc/hosts"
   pk_run_policy ctl "$get" "$PK_HOSTNET"
   grep -qF "denied: $t" <<<"$OUT" || abort "inconclusive: the control container cannot reach denied.pk.test:$PK_PORT: $(q "$OUT")"
-  pk_run_policy pol "$get" "$PK_HOSTNET | .mxc.network.default = \"deny\" | .mxc.network.allowDomains = [\"allowed.pk.test\"]"
+  pk_run_policy pol "$get" "$PK_HOSTNET | .mxc.network = {default: \"deny\", allowDomains: [\"allowed.pk.test\"], hosts: {\"allowed.pk.test\": [\"$ip\"], \"denied.pk.test\": [\"$ip\"]}}"
   grep -qF "allowed: $t" <<<"$OUT" || fail "allowDomains [allowed.pk.test]: allowed.pk.test not reachable: $(q "$OUT")"
   grep -qF "denied: $t" <<<"$OUT" && fail "allowDomains [allowed.pk.test]: the container fetched http://denied.pk.test:$PK_PORT/"
+  grep -qF "403" <<<"$OUT" || fail "allowDomains [allowed.pk.test]: denied.pk.test was not refused with 403: $(q "$OUT")"
   return 0
 }
 

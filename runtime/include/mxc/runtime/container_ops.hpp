@@ -54,6 +54,8 @@ Status delete_container(const RuntimeContext& ctx, const std::string& id, bool f
 std::vector<nlohmann::json> list_containers(const RuntimeContext& ctx);
 // Waits for the container to exit (through its shim) and returns how it ended.
 Result<nlohmann::json> wait_container(const RuntimeContext& ctx, const std::string& id);
+// The audit lines under --root (they outlive `delete`), of one container or all.
+Result<std::vector<std::string>> audit_lines(const RuntimeContext& ctx, const std::string& id);
 // The path of the container's output log (kept by its shim).
 Result<std::string> container_log_path(const RuntimeContext& ctx, const std::string& id);
 // create + start; in the foreground waits, forwarding signals, deletes the

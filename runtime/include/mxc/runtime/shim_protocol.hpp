@@ -21,6 +21,8 @@ inline constexpr const char* kExitFile = "exit.json";
 inline constexpr const char* kSocketFile = "shim.sock";
 inline constexpr const char* kLogFile = "container.log";
 inline constexpr const char* kAuditFile = "audit.log";
+// Annotation bounding the container's output log (bytes; default 1 MiB).
+inline constexpr const char* kLogMaxBytesAnnotation = "mxc.log.maxBytes";
 
 // How the container's init ended, as the shim saw it.
 struct ExitRecord {
