@@ -223,6 +223,28 @@ assert_ne 0 "$RC" "policy: an allowWrite path that does not exist fails"
 bw_run polnet '.process.args = ["sh", "-c", "ip -o link 2>/dev/null | wc -l; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d \" \""]
   | .linux.namespaces |= map(select(.type != "network")) | .mxc.network = {default: "deny"}'
 assert_eq "0|lo" "$RC|$(tail -n1 <<<"$OUT")" "policy: network.default deny leaves only loopback"
+# network.allowDomains in a foreground run: the proxy is served in the netns
+# of the pid create() returns there (bwrap's), which must be the sandbox's.
+hostip=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n1)
+if [ -n "$hostip" ] && command -v python3 >/dev/null; then
+  python3 -c 'import http.server,sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "8"); self.end_headers(); self.wfile.write(b"web-data")
+s = http.server.HTTPServer(("0.0.0.0", 0), H); open(sys.argv[1], "w").write(str(s.server_address[1])); s.serve_forever()' "$WORK/web.tmp" &
+  web=$!
+  track_pid $web
+  wait_file "$WORK/web.tmp" 5 && sleep 0.2
+  port=$(cat "$WORK/web.tmp")
+  get='for h in allowed denied; do echo $h: $(wget -q -O - http://$h.bw.test:$0/ 2>&1 | tail -n1); done'
+  bw_run polproxy '.process.args = ["sh", "-c", $get, $port] | .linux.namespaces |= map(select(.type != "network"))
+    | .mxc.network = {default: "deny", allowDomains: ["allowed.bw.test"], hosts: {"allowed.bw.test": [$ip], "denied.bw.test": [$ip]}}' \
+    --arg get "$get" --arg port "$port" --arg ip "$hostip"
+  assert_contains "$OUT" "allowed: web-data" "policy: allowDomains in a foreground run: the allowed name is reached through the proxy"
+  assert_not_contains "$OUT" "denied: web-data" "policy: allowDomains in a foreground run: another name is not"
+  kill "$web" 2>/dev/null
+  wait "$web" 2>/dev/null || true
+fi
 # Desktop: abstract unix sockets of the host are out of reach (Landlock scope),
 # also in the host's network namespace; a host X11 socket dir is refused.
 if command -v python3 >/dev/null && cc -static -O2 -o "$WORK/abstract_connect" "$LIB_DIR/abstract_connect.c" 2>/dev/null; then
