@@ -337,6 +337,13 @@ class Builder {
           "this kernel has Landlock ABI " +
           std::to_string(opt_.landlock_abi) + ": add {\"type\": \"network\"} to linux.namespaces");
     }
+    // mxc-shim (the caller's user) cannot setns into a network namespace
+    // owned by bwrap's user namespace: say so rather than let it fail later.
+    if (pol.proxy && opt_.euid != 0)
+      fail(
+          "policy: network.allowDomains: the bubblewrap backend without root cannot have the "
+          "egress proxy served inside the sandbox's network namespace (run as root, or use "
+          "network.default deny without allowDomains)");
     if (pol.network_default == "deny" && !ns_.count("network"))
       fail("policy: network.default: deny needs a network namespace (linux.namespaces)");
     if (!pol.filesystem) return;

@@ -129,6 +129,10 @@ assert_eq "0|w|yes" "$RC|$OUT|$([ -e "$pd/a/w" ] && echo yes)" "rootless policy:
 rl_run polnet '.process.args = ["sh", "-c", "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d \" \""]
   | .linux.namespaces |= map(select(.type != "network")) | .mxc.network = {default: "deny"}'
 assert_eq "0|lo" "$RC|$OUT" "rootless policy: network.default deny leaves only loopback"
+rl_bundle proxy '.mxc.network = {default: "deny", allowDomains: ["example.com"]}'
+run_cmd rrt create -b "$WORK/proxy" "$(cid proxy)"
+assert_one_line_error "rootless policy: allowDomains is refused, naming the field" \
+  '^mxc-runtime: policy: network\.allowDomains: the bubblewrap backend without root cannot'
 rl_bundle x11 '.mounts += [{destination: "/tmp/.X11-unix", type: "bind", source: $pd, options: ["rbind"]}]
   | .mxc.desktop = {shareClipboard: false}' --arg pd "$pd"
 run_cmd rrt create -b "$WORK/x11" "$(cid x11)"
