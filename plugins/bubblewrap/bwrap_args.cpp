@@ -1,5 +1,7 @@
 #include "bwrap_args.hpp"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -127,6 +129,7 @@ class Builder {
     mounts();
     masked(member(linux_, "maskedPaths"));
     readonly(member(linux_, "readonlyPaths"));
+    if (opt_.policy != nullptr && opt_.policy->present) policy(*opt_.policy);
     if (const json& label = member(linux_, "mountLabel"); label.is_string() && !label.empty())
       add({"--file-label", label.get<std::string>()});
     if (opt_.seccomp) add({"--seccomp", std::to_string(kSeccompFd)});
@@ -187,7 +190,18 @@ class Builder {
     if (ns_.count("pid")) add({"--unshare-pid", "--as-pid-1"});  // the process is pid 1
     if (ns_.count("ipc")) add({"--unshare-ipc"});
     if (ns_.count("uts")) add({"--unshare-uts"});
-    if (ns_.count("network")) add({"--unshare-net"});
+    if (ns_.count("network")) {
+      // The egress proxy is served in the namespace of the pid create()
+      // returns, which in a foreground run is bwrap's (the caller's child):
+      // there bwrap itself must be in the sandbox's network namespace.
+      // Without privilege (needing a user namespace of our own first) it is
+      // not, and the proxy cannot be set up.
+      const Policy* pol = opt_.policy;
+      if (opt_.foreground && pol != nullptr && pol->proxy && opt_.euid == 0)
+        plan_.new_netns = true;
+      else
+        add({"--unshare-net"});
+    }
     if (ns_.count("cgroup")) add({"--unshare-cgroup"});
 
     const json& user = member(member(config_, "process"), "user");
@@ -309,6 +323,48 @@ class Builder {
     }
   }
 
+  // The agent policy: see bwrap_policy.hpp.
+  void policy(const Policy& pol) {
+    check_desktop_mounts(mount_info_);
+    // Abstract unix sockets are per network namespace; Landlock scopes them
+    // in any (ABI 6).
+    if (opt_.landlock_abi >= 6) {
+      plan_.scope_abstract_unix = true;
+    } else if (!ns_.count("network")) {
+      fail(
+          "policy: desktop.display: the bubblewrap backend keeps the host's abstract unix "
+          "sockets (X11, D-Bus) out of reach with a network namespace or Landlock ABI 6, and "
+          "this kernel has Landlock ABI " +
+          std::to_string(opt_.landlock_abi) + ": add {\"type\": \"network\"} to linux.namespaces");
+    }
+    // mxc-shim (the caller's user) cannot setns into a network namespace
+    // owned by bwrap's user namespace: say so rather than let it fail later.
+    if (pol.proxy && opt_.euid != 0)
+      fail(
+          "policy: network.allowDomains: the bubblewrap backend without root cannot have the "
+          "egress proxy served inside the sandbox's network namespace (run as root, or use "
+          "network.default deny without allowDomains)");
+    if (pol.network_default == "deny" && !ns_.count("network"))
+      fail("policy: network.default: deny needs a network namespace (linux.namespaces)");
+    if (!pol.filesystem) return;
+    // The sandbox must not be able to undo the policy's mounts.
+    for (const auto& cap : member(member(member(config_, "process"), "capabilities"), "bounding")) {
+      if (cap == "CAP_SYS_ADMIN")
+        fail(
+            "process.capabilities.bounding: CAP_SYS_ADMIN would let the container unmount what "
+            "the agent policy's filesystem rules hide (backend bubblewrap)");
+    }
+    char buf[PATH_MAX];
+    std::string root = ::realpath(root_.c_str(), buf) != nullptr ? std::string(buf) : root_;
+    PolicyMounts pm = plan_policy_mounts(*pol.filesystem, root, mount_info_, opt_.tmpfs_options);
+    // From the back, so that the earlier positions stay valid.
+    for (size_t k = pm.after.size(); k-- > 0;) {
+      plan_.args.insert(plan_.args.begin() + static_cast<std::ptrdiff_t>(positions_[k]),
+                        pm.after[k].begin(), pm.after[k].end());
+    }
+    plan_.args.insert(plan_.args.end(), pm.last.begin(), pm.last.end());
+  }
+
   void rootfs() {
     const json& root = member(config_, "root");
     root_ = normal(string_of(member(root, "path"), "root.path"));
@@ -317,12 +373,15 @@ class Builder {
 
   void mounts() {
     const json& list = member(config_, "mounts");
-    bool dev = false;  // a --dev /dev provides /dev/pts too
+    bool dev = false;                         // a --dev /dev provides /dev/pts too
+    positions_.push_back(plan_.args.size());  // after the root
     for (size_t i = 0; i < list.size(); ++i) {
+      if (i > 0) positions_.push_back(plan_.args.size());  // after mounts[i - 1]
       std::string f = at("mounts", i);
       const json& m = list[i];
       std::string dest = normal(string_of(member(m, "destination"), f + ".destination"));
       if (dest.empty() || dest[0] != '/') fail(f + ".destination: must be an absolute path");
+      mount_info_.push_back({dest, "", "", false});
       auto opts = options_of(m, f);
       const json& jtype = member(m, "type");
       std::string type = jtype.is_null() ? "" : string_of(jtype, f + ".type");
@@ -345,6 +404,9 @@ class Builder {
         if (::stat(src.c_str(), &sb) != 0) fail_errno(f + ".source: " + src.string());
         // bwrap binds recursively, always nosuid and nodev.
         add({ro ? "--ro-bind" : "--bind", src.string(), dest});
+        char real[PATH_MAX];
+        mount_info_.back() = {dest, src.string(),
+                              ::realpath(src.c_str(), real) != nullptr ? real : normal(src), true};
         views_.push_back({dest, normal(src.string())});
         continue;
       }
@@ -380,6 +442,7 @@ class Builder {
       }
       if (ro) add({"--remount-ro", dest});
     }
+    if (!list.empty()) positions_.push_back(plan_.args.size());  // after the last mount
   }
 
   enum class Kind { kBind, kProc, kDev, kDevpts, kTmpfs, kMqueue, kSysfs, kOther };
@@ -535,6 +598,8 @@ class Builder {
   std::set<std::string> ns_;
   std::string root_;
   std::vector<MountView> views_;
+  std::vector<MountInfo> mount_info_;  // config.json's mounts, for the policy
+  std::vector<size_t> positions_;      // in plan_.args: after the root, after each mount
 };
 
 }  // namespace

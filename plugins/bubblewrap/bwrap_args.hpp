@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "bwrap_policy.hpp"
+
 namespace mxc::bwrap {
 
 // Where the launcher puts the descriptors bwrap is told about.
@@ -21,9 +23,11 @@ struct ArgsOptions {
   std::string bundle;  // relative mount sources are relative to it
   uid_t euid = 0;      // who runs bwrap: root or not decides the user namespace
   gid_t egid = 0;
-  bool foreground = false;     // the caller waits: tie the sandbox to it
-  bool tmpfs_options = false;  // bwrap understands --size and --perms
-  bool seccomp = false;        // a filter waits at kSeccompFd
+  bool foreground = false;         // the caller waits: tie the sandbox to it
+  bool tmpfs_options = false;      // bwrap understands --size and --perms
+  bool seccomp = false;            // a filter waits at kSeccompFd
+  const Policy* policy = nullptr;  // the agent policy, if any
+  int landlock_abi = 0;            // of the running kernel (asked only with a policy)
 };
 
 // What bwrap cannot set but inherits from the process that execs it.
@@ -37,6 +41,12 @@ struct Inherited {
 struct Plan {
   std::vector<std::string> args;  // bwrap's options and the command, without argv[0]
   Inherited inherited;
+  // The process exec'ing bwrap takes on a Landlock domain scoping abstract
+  // unix sockets (see bwrap_policy.hpp, desktop).
+  bool scope_abstract_unix = false;
+  // The process exec'ing bwrap enters a new network namespace (with loopback
+  // up) instead of bwrap's --unshare-net.
+  bool new_netns = false;
 };
 
 // Validates what the bubblewrap backend can honour (anything it cannot is a

@@ -1,10 +1,14 @@
 #include "bwrap_launch.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -128,6 +132,23 @@ UniqueFd high_fd(int fd) {
   // IOPRIO_WHO_PROCESS, this process: bwrap and the sandbox inherit it.
   if (inh.io_priority && ::syscall(SYS_ioprio_set, 1, 0, *inh.io_priority) != 0)
     child_fail(errfd, "process.ioPriority: ioprio_set");
+  if (req.plan->new_netns) {
+    if (::unshare(CLONE_NEWNET) != 0) child_fail(errfd, "unshare(CLONE_NEWNET)");
+    // What bwrap's --unshare-net does: loopback up.
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, "lo", 3);
+    if (s < 0 || ::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) child_fail(errfd, "SIOCGIFFLAGS lo");
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) child_fail(errfd, "SIOCSIFFLAGS lo up");
+    ::close(s);
+  }
+  if (req.landlock_fd >= 0) {
+    // Landlock needs no_new_privs without CAP_SYS_ADMIN; bwrap sets it anyway.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::syscall(SYS_landlock_restrict_self, req.landlock_fd, 0) != 0)
+      child_fail(errfd, "policy: landlock_restrict_self");
+  }
   if (::dup2(block, kBlockFd) < 0 || ::dup2(info, kInfoFd) < 0 ||
       (seccomp >= 0 ? ::dup2(seccomp, kSeccompFd) < 0 : (::close(kSeccompFd), false)) ||
       ::dup3(errfd, kErrPipeFd, O_CLOEXEC) < 0)

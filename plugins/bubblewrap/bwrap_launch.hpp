@@ -21,6 +21,7 @@ struct LaunchRequest {
   std::vector<std::string> cgroup_procs;  // joined before exec, so bwrap and the sandbox are in
   int block_fd = -1;                      // becomes kBlockFd
   int seccomp_fd = -1;                    // becomes kSeccompFd, if any
+  int landlock_fd = -1;                   // a ruleset to restrict bwrap (and so the sandbox) with
 };
 
 struct Launched {

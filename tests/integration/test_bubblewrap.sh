@@ -189,4 +189,87 @@ if command -v ionice >/dev/null; then
 fi
 assert_status 0 "delete --force of the ioPriority container" rt delete --force "$id"
 
+# ---- the agent policy (bwrap_policy.hpp) ------------------------------------
+# Host dirs: a (allowed), b (bound in but not allowed), h (denied inside a).
+mkdir -p "$WORK/pol/a/h" "$WORK/pol/b" "$WORK/pol/c"
+echo a-data >"$WORK/pol/a/f"; echo b-data >"$WORK/pol/b/f"; echo h-secret >"$WORK/pol/a/h/s"
+echo c-data >"$WORK/pol/c/f"; echo file-secret >"$WORK/pol/a/key"
+POLB='.mounts += [{destination: "/mnt/a", type: "bind", source: ($work + "/pol/a"), options: ["rbind", "rw"]},
+                  {destination: "/mnt/b", type: "bind", source: ($work + "/pol/b"), options: ["rbind", "rw"]}]'
+rd='for f in /mnt/a/f /mnt/b/f /mnt/a/h/s /mnt/a/key; do cat $f 2>/dev/null || echo "no $f"; done'
+bw_run polread "$POLB"' | .process.args = ["sh", "-c", $rd]
+  | .mxc.filesystem = {allowRead: [$rootfs, ($work + "/pol/a")], denyRead: [($work + "/pol/a/h"), ($work + "/pol/a/key")]}' --arg rd "$rd"
+assert_eq "0|a-data
+no /mnt/b/f
+no /mnt/a/h/s
+no /mnt/a/key" "$RC|$OUT" "policy: allowRead a is readable; b (not allowed) and denyRead h, key are not"
+wr='for d in /mnt/a /mnt/b /mnt/a/h /; do touch $d/w-$$ 2>/dev/null && echo "w $d" || echo "ro $d"; done'
+bw_run polwrite "$POLB"' | .process.args = ["sh", "-c", $wr]
+  | .mxc.filesystem = {allowRead: [$rootfs, ($work + "/pol/a")], allowWrite: [($work + "/pol/a/h")]}' --arg wr "$wr"
+assert_eq "0|ro /mnt/a
+ro /mnt/b
+w /mnt/a/h
+ro /" "$RC|$OUT" "policy: allowWrite inside allowRead is writable, the rest read-only or hidden"
+assert_eq "yes" "$(ls "$WORK"/pol/a/h/w-* >/dev/null 2>&1 && echo yes || echo no)" "policy: the allowed write reached the host"
+# A host path that no config.json mount shows is bound at its own path.
+bw_run polhost '.process.args = ["sh", "-c", "cat $0/f; touch $0/x 2>/dev/null && echo w || echo ro", $dir]
+  | .mxc.filesystem = {allowRead: [$dir]}' --arg dir "$WORK/pol/c"
+assert_eq "0|c-data
+ro" "$RC|$OUT" "policy: allowRead of a host dir not in the bundle binds it read-only at its own path"
+bw_run polmissing '.process.args = ["true"] | .mxc.filesystem = {allowRead: [$rootfs]}
+  | .mxc.filesystem.allowWrite = [$work + "/pol/nonexistent"]'
+assert_ne 0 "$RC" "policy: an allowWrite path that does not exist fails"
+# Network: default deny: only loopback, even when config.json shares the host's.
+bw_run polnet '.process.args = ["sh", "-c", "ip -o link 2>/dev/null | wc -l; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d \" \""]
+  | .linux.namespaces |= map(select(.type != "network")) | .mxc.network = {default: "deny"}'
+assert_eq "0|lo" "$RC|$(tail -n1 <<<"$OUT")" "policy: network.default deny leaves only loopback"
+# network.allowDomains in a foreground run: the proxy is served in the netns
+# of the pid create() returns there (bwrap's), which must be the sandbox's.
+hostip=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n1)
+if [ -n "$hostip" ] && command -v python3 >/dev/null; then
+  python3 -c 'import http.server,sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "8"); self.end_headers(); self.wfile.write(b"web-data")
+s = http.server.HTTPServer(("0.0.0.0", 0), H); open(sys.argv[1], "w").write(str(s.server_address[1])); s.serve_forever()' "$WORK/web.tmp" &
+  web=$!
+  track_pid $web
+  wait_file "$WORK/web.tmp" 5 && sleep 0.2
+  port=$(cat "$WORK/web.tmp")
+  get='for h in allowed denied; do echo $h: $(wget -q -O - http://$h.bw.test:$0/ 2>&1 | tail -n1); done'
+  bw_run polproxy '.process.args = ["sh", "-c", $get, $port] | .linux.namespaces |= map(select(.type != "network"))
+    | .mxc.network = {default: "deny", allowDomains: ["allowed.bw.test"], hosts: {"allowed.bw.test": [$ip], "denied.bw.test": [$ip]}}' \
+    --arg get "$get" --arg port "$port" --arg ip "$hostip"
+  assert_contains "$OUT" "allowed: web-data" "policy: allowDomains in a foreground run: the allowed name is reached through the proxy"
+  assert_not_contains "$OUT" "denied: web-data" "policy: allowDomains in a foreground run: another name is not"
+  kill "$web" 2>/dev/null
+  wait "$web" 2>/dev/null || true
+fi
+# Desktop: abstract unix sockets of the host are out of reach (Landlock scope),
+# also in the host's network namespace; a host X11 socket dir is refused.
+if command -v python3 >/dev/null && cc -static -O2 -o "$WORK/abstract_connect" "$LIB_DIR/abstract_connect.c" 2>/dev/null; then
+  python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind("\0"+sys.argv[1]); s.listen(8); open(sys.argv[2],"w").close(); time.sleep(120)' "mxc-bw-test-$$" "$WORK/listening" &
+  listener=$!
+  track_pid $listener
+  wait_file "$WORK/listening" 5 || die "the abstract socket listener did not start"
+  cp "$WORK/abstract_connect" "$WORK/pol/c/ac"
+  hostns='.linux.namespaces |= map(select(.type != "network"))'
+  bw_run abstractctl "$hostns"' | .process.args = [$ac, $name] | .mounts += [{destination: $dir, type: "bind", source: $dir, options: ["rbind", "ro"]}]' \
+    --arg ac "$WORK/pol/c/ac" --arg name "mxc-bw-test-$$" --arg dir "$WORK/pol/c"
+  assert_eq "0|connected" "$RC|$OUT" "control: without a policy the host's abstract socket is reachable"
+  bw_run abstractpol "$hostns"' | .process.args = [$ac, $name] | .mxc.desktop = {shareClipboard: false}
+    | .mxc.filesystem = {allowRead: [$rootfs, $dir]}' --arg ac "$WORK/pol/c/ac" --arg name "mxc-bw-test-$$" --arg dir "$WORK/pol/c"
+  assert_eq "1|connect: Operation not permitted" "$RC|$OUT" "policy: the host's abstract unix socket is out of reach"
+  kill "$listener" 2>/dev/null
+  wait "$listener" 2>/dev/null || true
+fi
+mkdir -p "$WORK/x11"
+refused x11 '.mounts += [{destination: "/tmp/.X11-unix", type: "bind", source: ($work + "/x11"), options: ["rbind"]}]
+  | .mxc.desktop = {shareClipboard: false}' \
+  '^mxc-runtime: mounts\[6\]: destination /tmp/.X11-unix: the agent policy gives the container no host display, session bus or audio socket \(backend bubblewrap\)$'
+refused sysadmin '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .mxc.filesystem.denyRead = [$work]' \
+  '^mxc-runtime: process\.capabilities\.bounding: CAP_SYS_ADMIN would let the container unmount'
+refused denyroot '.mxc.filesystem.denyRead = [$rootfs]' \
+  '^mxc-runtime: policy: filesystem\.denyRead\[0\]: [^ ]+: contains the container.s root filesystem'
+
 assert_nothing_left "bubblewrap backend"

@@ -106,6 +106,39 @@ t
 0" "$(printf '%s\n' "$OUT" | head -n4)" "rootless: ro bind, tmpfs, masked /proc/keys"
 assert_contains "$OUT" "Operation not permitted" "rootless: seccomp makes mkdir fail with EPERM"
 
+# ---- the agent policy -----------------------------------------------------------
+pd=$WORK/rl-pol
+mkdir -p "$pd/a/h" "$pd/b"
+echo a-data >"$pd/a/f"; echo b-data >"$pd/b/f"; echo h-secret >"$pd/a/h/s"
+chown -R "$RUSER:" "$pd"
+rd='for f in /mnt/a/f /mnt/b/f /mnt/a/h/s; do cat $f 2>/dev/null || echo "no $f"; done
+  touch /mnt/a/w 2>/dev/null && echo "w a" || echo "ro a"; touch /mnt/a/h/w 2>/dev/null && echo "w h" || echo "ro h"'
+rl_run pol '.process.args = ["sh", "-c", $rd]
+  | .mounts += [{destination: "/mnt/a", type: "bind", source: ($pd + "/a"), options: ["rbind", "rw"]},
+                {destination: "/mnt/b", type: "bind", source: ($pd + "/b"), options: ["rbind", "rw"]}]
+  | .mxc.filesystem = {allowRead: [$rootfs, ($pd + "/a")], denyRead: [($pd + "/a/h")]}' --arg rd "$rd" --arg pd "$pd"
+assert_eq "0|a-data
+no /mnt/b/f
+no /mnt/a/h/s
+ro a
+ro h" "$RC|$OUT" "rootless policy: allowRead readable and read-only, not-allowed b and denyRead h hidden"
+rl_run polw '.process.args = ["sh", "-c", "touch /mnt/a/w && echo w"]
+  | .mounts += [{destination: "/mnt/a", type: "bind", source: ($pd + "/a"), options: ["rbind", "rw"]}]
+  | .mxc.filesystem = {allowWrite: [($pd + "/a")]}' --arg pd "$pd"
+assert_eq "0|w|yes" "$RC|$OUT|$([ -e "$pd/a/w" ] && echo yes)" "rootless policy: allowWrite reaches the host"
+rl_run polnet '.process.args = ["sh", "-c", "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d \" \""]
+  | .linux.namespaces |= map(select(.type != "network")) | .mxc.network = {default: "deny"}'
+assert_eq "0|lo" "$RC|$OUT" "rootless policy: network.default deny leaves only loopback"
+rl_bundle proxy '.mxc.network = {default: "deny", allowDomains: ["example.com"]}'
+run_cmd rrt create -b "$WORK/proxy" "$(cid proxy)"
+assert_one_line_error "rootless policy: allowDomains is refused, naming the field" \
+  '^mxc-runtime: policy: network\.allowDomains: the bubblewrap backend without root cannot'
+rl_bundle x11 '.mounts += [{destination: "/tmp/.X11-unix", type: "bind", source: $pd, options: ["rbind"]}]
+  | .mxc.desktop = {shareClipboard: false}' --arg pd "$pd"
+run_cmd rrt create -b "$WORK/x11" "$(cid x11)"
+assert_one_line_error "rootless policy: a host X11 socket dir is refused" \
+  '^mxc-runtime: mounts\[6\]: destination /tmp/.X11-unix: the agent policy gives the container no host display'
+
 # ---- refused ----------------------------------------------------------------
 rl_bundle badmount '.mounts += [{destination: "/mnt", type: "nfs", source: "server:/x"}]'
 run_cmd rrt create -b "$WORK/badmount" "$(cid badmount)"
@@ -118,5 +151,5 @@ assert_one_line_error "rootless uid range" 'linux\.uidMappings'
 
 run_cmd rrt list -q
 assert_eq "" "$OUT" "rootless: no container left listed"
-assert_eq "" "$(find "$RROOT" -mindepth 1 -maxdepth 1)" "rootless: nothing left in the user's --root"
+assert_eq "" "$(find "$RROOT" -mindepth 1 -maxdepth 1 ! -name audit.log)" "rootless: nothing left in the user's --root (but the audit log)"
 assert_nothing_left "rootless bubblewrap backend"
