@@ -159,6 +159,7 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds limit) 
 // failures are warnings: the spec says the lifecycle continues.
 void run_late_hooks(const RuntimeContext& ctx, const Opened& c, const char* kind,
                     const char* status) {
+  if (!c.record.late_hooks) return;  // none: spare reading and parsing config.json
   auto config = spec::load_config(c.dir.path() / "config.json");
   if (!config || !config->hooks) return;
   const auto& hooks =
@@ -428,6 +429,8 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   record.created = now_rfc3339();
   record.owner = std::to_string(::geteuid());
   record.annotations = config->annotations;
+  record.late_hooks =
+      config->hooks && (!config->hooks->poststart.empty() || !config->hooks->poststop.empty());
   // Who every action of the container is attributed to.
   if (policy->agent.is_object()) {
     if (auto n = policy->agent.find("name"); n != policy->agent.end() && n->is_string())

@@ -69,6 +69,7 @@ Result<ContainerRecord> ContainerDir::read() const {
     r.shim_mode = j.value("shimMode", "");
     r.shim_timeout = j.value("shimTimeout", false);
     r.agent = j.value("agent", "");
+    r.late_hooks = j.value("lateHooks", true);
     return r;
   } catch (const nlohmann::json::exception& e) {
     return make_error((path_ / kStateFile).string() + ": corrupt state: " + e.what());
@@ -89,6 +90,7 @@ Status ContainerDir::write(const ContainerRecord& r) const {
     j["shimTimeout"] = r.shim_timeout;
   }
   if (!r.agent.empty()) j["agent"] = r.agent;
+  if (!r.late_hooks) j["lateHooks"] = false;
   return sys::write_file_atomic((path_ / kStateFile).string(), j.dump());
 }
 

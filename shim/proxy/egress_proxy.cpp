@@ -127,8 +127,9 @@ class Session : public std::enable_shared_from_this<Session> {
     tcp::socket& from;
     tcp::socket& to;
     uint64_t& bytes;
-    Pipe pipe;              // splice mode: bytes in flight live here
-    std::vector<char> buf;  // copy mode: or here, from buf[off]
+    Pipe pipe;                    // splice mode: bytes in flight live here
+    bool prefix_counted = false;  // the prefix's bytes are in `bytes` already
+    std::vector<char> buf;        // copy mode: or here, from buf[off]
     size_t off = 0;
     std::string prefix;
     size_t in_pipe = 0;  // bytes read from `from`, not yet written to `to`
@@ -405,7 +406,7 @@ class Session : public std::enable_shared_from_this<Session> {
                        [self = shared_from_this(), p](const error_code& wec, size_t n) {
                          if (self->closed_) return;
                          if (wec) return self->fail("write: " + wec.message());
-                         p->bytes += n;
+                         if (!p->prefix_counted) p->bytes += n;  // linger() may have
                          p->prefix.clear();
                          self->pump(*p);
                        });
@@ -520,7 +521,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void linger() {
     replying_ = true;
     up_.done = true;  // the drain below owns the client's read side now
-    emit();           // the bytes are final
+    // The origin answered, so it has the whole request head, even if the
+    // write's completion has not run yet: count it now.
+    if (!up_.prefix.empty() && !up_.prefix_counted) {
+      up_.bytes += up_.prefix.size();
+      up_.prefix_counted = true;
+    }
+    emit();  // the bytes are final
     error_code ec;
     upstream_.close(ec);
     arm_timer(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime), "linger");

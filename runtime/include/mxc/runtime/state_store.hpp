@@ -36,6 +36,7 @@ struct ContainerRecord {
   std::string shim_mode;      // "parent", "monitor", or empty without a shim
   bool shim_timeout = false;  // the shim's clock starts at `start`
   std::string agent;          // the policy's agent as JSON, empty without a policy
+  bool late_hooks = true;     // poststart/poststop hooks to run (read from the stored config)
 };
 
 // A container directory, locked for as long as this object lives.
