@@ -244,6 +244,10 @@ stray_pids() {
   {
     tagged_pids
     grep -lF -- "/$ID_PREFIX" /proc/[0-9]*/cgroup 2>/dev/null | sed 's|^/proc/\([0-9]*\)/cgroup$|\1|'
+    # mxc-shim processes of this test's containers (they chdir to /).
+    for f in /proc/[0-9]*/cmdline; do
+      case "$({ tr '\0' ' ' <"$f"; } 2>/dev/null)" in "mxc-shim $TEST_TMP"*) f=${f#/proc/}; echo "${f%/cmdline}" ;; esac
+    done
     find /proc/[0-9]*/cwd -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
       awk -v t="$TEST_TMP" -v me="$$" -v sub_="${BASHPID:-}" '{
         split($1, p, "/"); pid = p[3]

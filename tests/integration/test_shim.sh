@@ -53,7 +53,7 @@ rt delete "$id"
 b=$WORK/chatty
 make_bundle "$b" '.process.args = ["sh", "-c", "i=0; while [ $i -lt 40000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; echo done"] | .annotations["mxc.log.maxBytes"] = "65536"'
 id=$(cid chatty)
-rt run -d -b "$b" "$id"
+rt run -d -b "$b" "$id" </dev/null >/dev/null
 run_cmd rt wait "$id"
 assert_eq "0" "$OUT" "a chatty container runs to its end"
 size=$(($(stat -c %s "$ROOT/$id/container.log") + $(stat -c %s "$ROOT/$id/container.log.1" 2>/dev/null || echo 0)))
@@ -70,12 +70,46 @@ ROOT=$WORK/tiny/root
 b=$WORK/full
 make_bundle "$b" '.process.args = ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo fill-$i-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy; i=$((i+1)); done; exit 3"]'
 id=$(cid full)
-rt run -d -b "$b" "$id"
+rt run -d -b "$b" "$id" </dev/null >/dev/null
 run_cmd rt wait "$id"
 assert_eq "0 3" "$RC $OUT" "with the log disk full the container is not blocked and its exit is recorded"
 rt delete "$id"
 ROOT=$RT_ROOT_SAVE
 umount "$WORK/tiny"
+
+# A reader that never reads the forwarded stdout: the shim does not block, the
+# container runs to its end and its exit is recorded.
+mkfifo "$WORK/stuck"
+exec 7<>"$WORK/stuck"
+b=$WORK/slow
+make_bundle "$b" '.process.args = ["sh", "-c", "i=0; while [ $i -lt 30000 ]; do echo slow-$i-zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz; i=$((i+1)); done; exit 5"]'
+id=$(cid slow)
+rt run -d -b "$b" "$id" </dev/null >&7 2>&7
+run_cmd rt wait "$id"
+assert_eq "0 5" "$RC $OUT" "stdout passed on to a pipe nobody reads: the container is not blocked"
+assert_contains "$(tail -n 1 "$ROOT/$id/container.log")" "slow-29999" "the log still has everything"
+exec 7>&-
+rt delete "$id"
+
+# --pid-file in a missing directory: one line, and nothing left (no shim either).
+b=$WORK/pidfile
+make_bundle "$b" '.process.args = ["sleep", "100"]'
+id=$(cid pidfile)
+run_cmd rt create -b "$b" --pid-file "$WORK/no/such/dir/pid" "$id"
+assert_ne 0 "$RC" "create with a pid file in a missing directory fails"
+assert_one_line_error "pid file in a missing directory" "pid-file"
+assert_nothing_left "pid file in a missing directory"
+run_cmd rt state "$id"
+assert_ne 0 "$RC" "state of the refused container fails: it does not exist"
+
+# A second start: one line, and state still says running.
+id=$(cid twice)
+rt run -d -b "$b" "$id"
+run_cmd rt start "$id"
+assert_ne 0 "$RC" "a second start fails"
+assert_one_line_error "second start" "it is running, not created"
+assert_eq "running running" "$(rt state "$id" | jq -r '.status + " " + .shim.state')" "state after the refused start: running, shim running"
+rt delete -f "$id"
 
 # ---- process timeout (mxc.limits.timeoutMs) ------------------------------------
 b=$WORK/timeout
