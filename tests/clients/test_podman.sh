@@ -217,4 +217,31 @@ known_bug "failed create: podman's cleanup 'delete --force' of the half-made con
   "delete --force of an unknown id exits 1 (runc/crun exit 0)" \
   sh -c "! printf '%s' \"\$1\" | grep -q 'from runtime after creation failed'" _ "$out"
 
+# --- conmon supervises; the agent policy travels as an annotation ------------------------
+c4=$(cname c4)
+pm run -d --network none --name "$c4" $IMG sleep 60 >/dev/null
+remember "$c4"
+pid=$(pm inspect -f '{{.State.Pid}}' "$c4")
+parent=$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)
+expect_eq "the container's parent is conmon (re-parented as with runc; no mxc-shim)" conmon \
+  "$(cat "/proc/$parent/comm" 2>/dev/null)"
+pm rm -f -t 0 "$c4" >/dev/null 2>&1 || true
+
+# podman passes --annotation as CSV (a comma splits it): a policy file by path.
+python3 -m http.server 18089 --bind 127.0.0.1 >/dev/null 2>&1 &
+web=$!
+cat >"$WORK/policy.yaml" <<'POLICY'
+agent: {name: podman-agent, identity: {provider: local}}
+network:
+  default: deny
+  allowDomains: [ok.test]
+  hosts: {ok.test: [127.0.0.1], bad.test: [127.0.0.1]}
+POLICY
+wait_for 10 sh -c 'exec 3<>/dev/tcp/127.0.0.1/18089' 2>/dev/null || true
+rc=0; out=$(pm run --rm --network none --annotation "mxc.policy.file=$WORK/policy.yaml" $IMG sh -c \
+  'wget -q -O - http://ok.test:18089/ | grep -c "<html"; wget -q -O - http://bad.test:18089/ 2>&1 | tail -n 1' 2>&1) || rc=$?
+kill "$web" 2>/dev/null || true
+expect_eq "policy annotation: allowed domain fetched through mxc-shim's proxy, the other refused" \
+  "0 1|wget: server returned error: HTTP/1.1 403 Forbidden" "$rc $(printf '%s' "$out" | tr '\n' '|' | sed 's/|$//')"
+
 finish
