@@ -89,7 +89,8 @@ nc $SRV4 $PORT </dev/null; nc $HOST4 1 </dev/null
 nslookup a.example.test $SRV4
 ping -c1 -W1 $SRV4 2>&1 | tail -n1
 nc $SRV6 $PORT </dev/null; ping6 -c1 -W1 $HOST6 2>&1 | tail -n1
-/aconnect mxc-net-$$; ls $WORK/host.sock"
+/aconnect mxc-net-$$; ls $WORK/host.sock
+httpd -p 127.0.0.1:8000 -h /etc && wget -q -O- http://127.0.0.1:8000/group | head -n1"
 CAPS_RAW='.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
 net "$CAPS_RAW" "$PROBE"
 ctl=$OUT
@@ -107,8 +108,9 @@ ping: sendto: $UNREACH
 nc: can't connect to remote host: $UNREACH
 ping6: sendto: $UNREACH
 connect: Connection refused
-ls: $WORK/host.sock: No such file or directory" "$OUT" \
-  "default deny: only lo; TCP, DNS, raw ICMP, IPv6 to host addresses unreachable; host unix sockets out of reach"
+ls: $WORK/host.sock: No such file or directory
+root:x:0:" "$OUT" \
+  "default deny: only lo; TCP, DNS, raw ICMP, IPv6 to host addresses unreachable; host unix sockets out of reach; loopback works"
 assert_nothing_left "default deny"
 
 # ---- allowDomains: the egress proxy --------------------------------------------
@@ -289,3 +291,83 @@ assert_one_line_error "mxc section and --policy" "^mxc-runtime: $WORK/b$n/config
 net ".annotations[\"mxc.policy.file\"] = \$f | .annotations[\"mxc.policy\"] = \"network: {default: deny}\"" true --arg f "$WORK/pol.yaml"
 assert_one_line_error "two annotations" "the policy is given twice, by the annotation mxc.policy and by the annotation mxc.policy.file \\($WORK/pol.yaml\\); give one"
 assert_nothing_left "two policy sources"
+
+# ---- bad input: one line naming the field; nothing started, nothing left ---------
+bad() { # FILTER ERE [RUN-ARGS...]
+  local filter=$1 ere=$2
+  shift 2
+  n=$((n + 1))
+  make_bundle "$WORK/b$n" ".process.args = [\"true\"] | $HOSTNET | $filter" --arg srv4 "$SRV4"
+  run_cmd rt run "$@" -b "$WORK/b$n" "$(cid n$n)"
+  if [ "$RC" -eq 0 ]; then fail "bad input accepted: $filter"; else assert_one_line_error "bad input ${filter:0:70}" "$ere"; fi
+}
+CFG='config\.json: '
+bad '.mxc.network = {default: "deny", allowDomains: "a.test"}' "${CFG}mxc\.network\.allowDomains: must be an array"
+bad '.mxc.network = {default: 1}' "${CFG}mxc\.network\.default: must be a string, got number 1$"
+bad '.mxc.network = {default: "block"}' "${CFG}mxc\.network\.default: "
+bad '.mxc.network = {default: "deny", allowPorts: [80]}' "${CFG}mxc\.network\.allowPorts: unknown field$"
+bad '.mxc.agent = {name: "x", identity: {provider: "local"}, role: "admin"}' "${CFG}mxc\.agent\.role: unknown field$"
+bad '.mxc.network = {default: "deny", allowDomains: ["a*.b"]}' "${CFG}mxc\.network\.allowDomains\[0\]: \"a\*\.b\" has a '\*' that is not a leading \"\*\.\" wildcard$"
+bad '.mxc.network = {default: "deny", allowDomains: ["a.test"], allowCidrs: ["10.0.0.0/33"]}' "${CFG}mxc\.network\.allowCidrs\[0\]: \"10\.0\.0\.0/33\" is not a CIDR"
+bad '.mxc.network = {default: "deny", allowDomains: ["a.test"], hosts: {"a.test": ["nope"]}}' "${CFG}mxc\.network\.hosts\.a\.test\[0\]: \"nope\" is not an IPv4 or IPv6 address$"
+bad '.mxc.network = {default: "allow", allowDomains: ["a.test"]}' "${CFG}mxc\.network\.allowDomains: needs network\.default: deny"
+bad '.mxc.network = {default: "deny", hosts: {"a.test": [$srv4]}}' "${CFG}mxc\.network\.hosts: is used only by the proxy"
+bad '.mxc.network = {default: "deny"} | .linux.namespaces += [{type: "network", path: "/proc/1/ns/net"}]' "${CFG}linux\.namespaces\[[0-9]\]: joins the network namespace \"/proc/1/ns/net\", but the policy's network\.default deny needs a new one$"
+bad '.mxc.filesystem.allowRead = ["rel/x"]' "${CFG}mxc\.filesystem\.allowRead\[0\]: must be an absolute path after expansion: \"rel/x\"$"
+bad '.mxc.filesystem.allowRead = [$work + "/nothing-here-*"]' "${CFG}mxc\.filesystem\.allowRead\[0\]: \".*/nothing-here-\*\" matches nothing$"
+bad '.mxc.filesystem.denyRead = ["/tmp/a\u0000b"]' "${CFG}mxc\.filesystem\.denyRead\[0\]: contains a NUL byte$"
+bad '.mxc.schemaVersion = "2.0"' "${CFG}mxc\.schemaVersion: unsupported version \"2\.0\"; expected 1\.x$"
+# An unknown backend: the line names the backend and where it was looked for.
+bad '.mxc = {isolation: {backend: "nosuch"}, network: {default: "deny"}}' "backend \"nosuch\": no plugin libnosuch\.so in "
+bad '.annotations["mxc.policy.file"] = "rel.yaml"' "${CFG}annotations\[\"mxc\.policy\.file\"\]: must be an absolute path, got \"rel\.yaml\"$"
+# Deep nesting (JSON inline) and a YAML alias bomb (file).
+bad '.annotations["mxc.policy"] = ("{\"network\":{\"default\":\"deny\",\"allowDomains\":" + ("[" * 200) + ("]" * 200) + "}}")' \
+  "${CFG}annotations\[\"mxc\.policy\"\]: nesting deeper than 64 levels$"
+{
+  echo 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'
+  for i in b c d e f g h i j; do
+    prev=$(printf "\\$(printf '%03o' $(($(printf '%d' "'$i") - 1)))")
+    printf '%s: &%s [%s]\n' "$i" "$i" "$(printf "*$prev,%.0s" 1 2 3 4 5 6 7 8 9 10 | sed 's/,$//')"
+  done
+} >"$WORK/bomb.yaml"
+bad '.' "^mxc-runtime: $WORK/bomb\.yaml: YAML line [0-9]+ column [0-9]+: more than 100000 nodes after alias expansion" --policy "$WORK/bomb.yaml"
+printf 'network:\n  default: deny\n  default: allow\n' >"$WORK/dup.yaml"
+bad '.' "^mxc-runtime: $WORK/dup\.yaml: YAML line 3 column 3: duplicate key \"default\"$" --policy "$WORK/dup.yaml"
+assert_nothing_left "bad input"
+
+# ---- a field the backend cannot enforce --------------------------------------------
+BW=$("$RUNTIME" plugins inspect bubblewrap 2>/dev/null | sed -n 's/^enforces: *//p' || true)
+if [ -z "$BW" ]; then
+  log "note - no bubblewrap plugin: the unenforceable-field checks are skipped"
+else
+  case " $BW " in
+    *filesystem.denyRead*) log "note - bubblewrap now enforces filesystem.denyRead ($BW)" ;;
+    *) bad '.mxc = {isolation: {backend: "bubblewrap"}, filesystem: {denyRead: ["/etc/shadow"]}}' \
+         "^mxc-runtime: policy field filesystem\.denyRead cannot be enforced by backend bubblewrap$" ;;
+  esac
+  case " $BW " in
+    *network.default*) log "note - bubblewrap now enforces network.default ($BW)" ;;
+    *) bad '.mxc = {isolation: {backend: "bubblewrap"}, network: {default: "deny"}}' \
+         "^mxc-runtime: policy field network\.default cannot be enforced by backend bubblewrap$"
+       bad '.annotations["mxc.isolation.backend"] = "bubblewrap" | .mxc = {network: {default: "deny"}}' \
+         "cannot be enforced by backend bubblewrap$" ;;
+  esac
+  assert_nothing_left "unenforceable fields"
+fi
+
+# ---- kill -9 of the shim of a running proxied container ---------------------------
+b=$WORK/victim
+make_bundle "$b" ".process.args = [\"sleep\", \"100\"] | $HOSTNET | $PROXY" --arg srv4 "$SRV4" --arg srv6 "$SRV6"
+id=$(cid victim)
+rt run -d -b "$b" "$id"
+pid=$(state_field "$id" pid)
+track_pid "$pid"
+shim=$(rt state "$id" | jq -r '.shim.pid')
+assert_eq "parent running" "$(rt state "$id" | jq -r '.shim.mode + " " + .shim.state')" "proxied container: its shim runs"
+nsenter -t "$pid" -n sh -c 'cat /proc/net/tcp' | awk '$4 == "0A" {print $2}' | grep -qi ':0C38$' &&
+  pass "the proxy listens on 127.0.0.1:3128 in the container's netns" || fail "no listener on 3128 in the container's netns"
+kill -9 "$shim"
+wait_gone "$pid" 5 && pass "kill -9 of the shim: the proxied container is stopped" || fail "the proxied container outlived its shim"
+assert_eq "stopped died" "$(rt state "$id" | jq -r '.status + " " + .shim.state')" "state: stopped, shim died"
+assert_status 0 "delete after the shim died" rt delete "$id"
+assert_nothing_left "kill -9 of the shim"
