@@ -371,3 +371,12 @@ wait_gone "$pid" 5 && pass "kill -9 of the shim: the proxied container is stoppe
 assert_eq "stopped died" "$(rt state "$id" | jq -r '.status + " " + .shim.state')" "state: stopped, shim died"
 assert_status 0 "delete after the shim died" rt delete "$id"
 assert_nothing_left "kill -9 of the shim"
+
+# ---- a relative --root: the shim, which runs from /, still finds its state dir -------
+mkdir -p "$WORK/rel"
+make_bundle "$WORK/rel/b" ".process.args = [\"true\"] | $HOSTNET | $PROXY" --arg srv4 "$SRV4" --arg srv6 "$SRV6"
+register_root "$WORK/rel/root"
+run_cmd sh -c 'cd "$1" && exec timeout 60 "$2" --root root run -b b "$3"' sh "$WORK/rel" "$RUNTIME" "$(cid rel)"
+assert_eq "0 " "$RC $ERR" "run with a policy and a relative --root"
+assert_eq "create start exit delete" "$("$RUNTIME" --root "$WORK/rel/root" audit "$(cid rel)" | jq -r .event | tr '\n' ' ' | sed 's/ $//')" \
+  "relative --root: the audit log is where --root says"
