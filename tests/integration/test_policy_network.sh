@@ -129,6 +129,9 @@ GET='GET http://%s:'$PORT'/hello.txt HTTP/1.1\r\nHost: %s\r\n\r\n'
 CONNECT='CONNECT %s:'$PORT' HTTP/1.1\r\nHost: %s:'$PORT'\r\n\r\nGET /hello.txt HTTP/1.0\r\n\r\n'
 first_last='sed -n "1p;\$p"'
 
+# `*.example.test` matches a.example.test and b.a.example.test, NOT the bare
+# example.test (list it too to allow it; shim/proxy/README.md). A name in
+# `hosts` only resolves; it allows nothing by itself (other.test).
 net "$PROXY" "$HELPERS
 env | grep -i proxy | sort | tr '\n' ' '; echo
 wget -q -O- http://a.example.test:$PORT/hello.txt
