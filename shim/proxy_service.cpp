@@ -1,17 +1,15 @@
 #include "proxy_service.hpp"
 
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <thread>
 
 #include "mxc/proxy/egress_proxy.hpp"
+#include "mxc/sys/network.hpp"
 #include "mxc/sys/unique_fd.hpp"
 
 namespace mxc::shim {
@@ -27,22 +25,11 @@ class ProxyService : public Service {
   std::unique_ptr<proxy::EgressProxy> proxy_;
 };
 
-Status bring_up_loopback() {
-  sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!s) return sys_error("socket");
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return sys_error("SIOCGIFFLAGS lo");
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-  if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) return sys_error("SIOCSIFFLAGS lo up");
-  return {};
-}
-
 // Runs on its own thread: the network namespace is per thread, and this one
 // ends right after, so the shim's main thread never leaves the host's.
 Result<sys::UniqueFd> listen_inside(int netns_fd, uint16_t port) {
   if (::setns(netns_fd, CLONE_NEWNET) != 0) return sys_error("setns into the container's netns");
-  MXC_TRY(bring_up_loopback());
+  MXC_TRY(sys::bring_up_loopback());
   sys::UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s) return sys_error("socket");
   int one = 1;

@@ -21,6 +21,7 @@
 #include "mxc/sys/hooks.hpp"
 #include "mxc/sys/mounts.hpp"
 #include "mxc/sys/namespaces.hpp"
+#include "mxc/sys/network.hpp"
 #include "mxc/sys/proc_info.hpp"
 #include "mxc/sys/process_setup.hpp"
 #include "mxc/sys/rootfs.hpp"
@@ -124,6 +125,10 @@ Status setup_container(const InitRequest& req, bool new_userns, int sync_fd, pid
       MXC_TRY(apply_filesystem_policy(root_fd.get(), rootfs, c, *req.policy->filesystem, *plan));
     }
     MXC_TRY(sys::send_message(sync_fd, kLandlockPrefix + to_json(*plan)));
+    // "Only loopback" must mean a usable one: 127.0.0.1 and ::1 work inside.
+    if (req.policy->network_default == "deny") {
+      if (auto st = sys::bring_up_loopback(); !st) return st.error().context("policy: network");
+    }
   }
   if (proc.oomScoreAdj) MXC_TRY(sys::set_oom_score_adj(*proc.oomScoreAdj));
   root_fd.reset();

@@ -57,7 +57,8 @@ class ContainerDir {
 
 class StateStore {
  public:
-  explicit StateStore(std::filesystem::path root) : root_(std::move(root)) {}
+  // A relative --root is made absolute: the shim and hooks run elsewhere.
+  explicit StateStore(const std::filesystem::path& root) : root_(absolute_or_same(root)) {}
   [[nodiscard]] const std::filesystem::path& root() const { return root_; }
 
   // Makes the directory for a new id; fails if the id exists (mkdir is the
@@ -71,6 +72,11 @@ class StateStore {
   std::vector<std::string> list() const;
 
  private:
+  static std::filesystem::path absolute_or_same(const std::filesystem::path& p) {
+    std::error_code ec;
+    auto a = std::filesystem::absolute(p, ec);
+    return ec || p.empty() ? p : a;
+  }
   std::filesystem::path root_;
 };
 
