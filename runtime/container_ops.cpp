@@ -476,7 +476,10 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     nlohmann::json shim_config{{"id", opts.id},
                                {"mode", mode == ShimMode::kParent ? "parent" : "monitor"},
                                {"cgroup", record.cgroup},
-                               {"agent", services.agent}};
+                               {"agent", services.agent},
+                               // In a foreground run this process reaps the
+                               // init and audits its exit status itself.
+                               {"auditExit", !opts.foreground}};
     if (services.timeout_ms) shim_config["timeoutMs"] = *services.timeout_ms;
     if (auto m = config->annotations.find(shim::kLogMaxBytesAnnotation);
         m != config->annotations.end()) {
@@ -815,6 +818,17 @@ Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_i
     std::string dir = c->dir.path().string();
     c = make_error("");  // unlock: other commands (state, kill) must work meanwhile
     code = wait_foreground(record, *plugin, dir, pty_master.get());
+    // We are the parent in the foreground: the exit status is ours to audit
+    // (the monitoring shim only sees the exit, and records the timeout).
+    if (code && !record.agent.empty()) {
+      std::optional<shim::ExitRecord> exit;
+      for (int i = 0; record.shim_pid > 0 && !exit && i < 200; ++i) {
+        exit = shim::read_exit_record(dir);
+        if (!exit) std::this_thread::sleep_for(std::chrono::microseconds(500));
+      }
+      audit(audit_context(ctx, record, dir), "exit",
+            {{"exitCode", *code}, {"timedOut", exit && exit->timed_out}});
+    }
   }
   // Stopped now: delete it as `runc run` does.
   auto st = delete_container(ctx, opts.id, true);

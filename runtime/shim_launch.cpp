@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -233,32 +234,61 @@ Result<ShimProcess> launch_parent_shim(const std::string& state_dir, bool hold_c
 Result<ShimProcess> launch_monitor_shim(const std::string& state_dir, pid_t init_pid) {
   auto pair = sys::make_sync_pair();
   if (!pair) return pair.error();
-  pid_t middle = ::fork();
-  if (middle < 0) return sys_error("fork (mxc-shim)");
-  if (middle == 0) {
-    int report = pair->second.get();
-    pair->first.reset();
-    ::setsid();
-    // Double fork: the shim is nobody's child we would have to reap.
-    pid_t shim = ::fork();
-    if (shim != 0) ::_exit(shim < 0 ? 1 : 0);
-    (void)sys::send_message(report, "P" + std::to_string(::getpid()));
-    redirect_stdio();
-    exec_shim(report, state_dir, init_pid, {});
+  // posix_spawn (a vfork-style clone), not fork: this process maps the plugins
+  // and their copies of libstdc++, and copying its page tables is the larger
+  // part of a shim's start. The shim is our child until we exit; the kernel
+  // then re-parents it (to the caller when it is a subreaper, else to init).
+  constexpr int kReadyFd = 3;
+  std::string exe = shim_executable();
+  std::vector<std::string> args{"mxc-shim",   state_dir,
+                                "--pid",      std::to_string(init_pid),
+                                "--ready-fd", std::to_string(kReadyFd)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawnattr_init(&attr);
+  ::posix_spawn_file_actions_adddup2(&fa, pair->second.get(), kReadyFd);
+  for (int fd = 0; fd <= 2; ++fd) {
+    ::posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", O_RDWR, 0);
+  }
+  ::posix_spawn_file_actions_addclosefrom_np(&fa, kReadyFd + 1);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setsigdefault(&attr, &all);
+  ::posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t shim = 0;
+  int rc = ::posix_spawn(&shim, exe.c_str(), &fa, &attr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&fa);
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    errno = rc;
+    return sys_error("spawn " + exe + " (mxc-shim is installed beside mxc-runtime)");
   }
   pair->second.reset();
-  ::waitpid(middle, nullptr, 0);
-  bool ready = false;
-  auto shim = read_reports(pair->first.get(), "mxc-shim", &ready);
-  if (!shim) return shim.error();
-  ShimProcess sp;
-  sp.shim_pid = *shim;
-  sp.init_pid = init_pid;
-  if (auto st = sys::read_proc_stat(*shim)) sp.shim_start_time = st->start_time;
-  if (!ready) {
-    ::kill(*shim, SIGKILL);
-    return make_error("mxc-shim did not start");
+  auto msg = sys::receive_message(pair->first.get());
+  std::optional<Error> error;
+  if (!msg) {
+    error = msg.error().context("mxc-shim");
+  } else if (!*msg) {
+    error = make_error("mxc-shim exited before it was ready");
+  } else if ((*msg)->rfind("E", 0) == 0) {
+    error = make_error((*msg)->substr(1));
   }
+  if (error) {
+    ::kill(shim, SIGKILL);
+    ::waitpid(shim, nullptr, 0);
+    return *error;
+  }
+  ShimProcess sp;
+  sp.shim_pid = shim;
+  sp.init_pid = init_pid;
+  if (auto st = sys::read_proc_stat(shim)) sp.shim_start_time = st->start_time;
   return sp;
 }
 

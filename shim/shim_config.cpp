@@ -75,6 +75,7 @@ Result<ShimConfig> load_shim_config(int argc, char** argv) {
       c.timeout_ms = t->get<uint64_t>();
     if (auto a = j.find("agent"); a != j.end()) c.agent = *a;
     c.audit_files = j.value("auditFiles", std::vector<std::string>{});
+    c.audit_exit = j.value("auditExit", true);
     if (auto p = j.find("proxy"); p != j.end()) c.proxy = *p;
   } catch (const nlohmann::json::exception& e) {
     return make_error(path + ": " + e.what());

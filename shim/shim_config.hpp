@@ -39,7 +39,8 @@ struct ShimConfig {
   std::optional<uint64_t> timeout_ms;
   nlohmann::json agent;                  // for audit lines; null without a policy
   std::vector<std::string> audit_files;  // empty: no audit
-  nlohmann::json proxy;                  // null, or the egress proxy's rules
+  bool audit_exit = true;  // false: the runtime audits the exit itself (foreground run)
+  nlohmann::json proxy;    // null, or the egress proxy's rules
 };
 
 // Parses `mxc-shim STATE_DIR --pid N [--ready-fd N] [--stdout-fd N]

@@ -253,7 +253,7 @@ void Supervisor::container_exited(ExitRecord record) {
                                runtime::shim::to_json(record).dump());
   nlohmann::json detail = runtime::shim::to_json(record);
   if (log_.dropped_bytes() > 0) detail["logDroppedBytes"] = log_.dropped_bytes();
-  runtime::audit(audit_, "exit", detail);
+  if (cfg_.audit_exit) runtime::audit(audit_, "exit", detail);
   for (auto& w : waiters_) w->reply(runtime::shim::to_json(record));
   waiters_.clear();
   for (auto& s : services_) s->stop();
