@@ -358,7 +358,6 @@ struct ContainerServices {
   std::optional<uint64_t> timeout_ms;
   nlohmann::json proxy;  // the egress proxy's rules, or null
   nlohmann::json agent;  // {"name", "identity"}: audit lines are written when set
-  [[nodiscard]] bool needed() const { return timeout_ms || !proxy.is_null() || agent.is_object(); }
 };
 
 }  // namespace
@@ -471,7 +470,9 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   } else if (mode == ShimMode::kAuto) {
     mode = caller_is_subreaper() ? ShimMode::kMonitor : ShimMode::kParent;
   }
-  bool need_shim = mode == ShimMode::kParent || services.needed();
+  // A foreground run audits the exit itself: an agent alone needs no shim there.
+  bool need_shim = mode == ShimMode::kParent || services.timeout_ms || !services.proxy.is_null() ||
+                   (services.agent.is_object() && !opts.foreground);
   if (need_shim) {
     nlohmann::json shim_config{{"id", opts.id},
                                {"mode", mode == ShimMode::kParent ? "parent" : "monitor"},
