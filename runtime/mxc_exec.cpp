@@ -146,12 +146,19 @@ class TempBundle {
   ~TempBundle() { (void)remove(); }
 
   static Result<TempBundle> create(const std::filesystem::path& root, const std::string& id) {
-    std::error_code ec;
-    std::filesystem::create_directories(root / kBundlesDir, ec);
-    if (ec) return make_error((root / kBundlesDir).string() + ": " + ec.message());
+    const std::string parent = (root / kBundlesDir).string();
+    const std::string path = parent + "/" + id;
+    // Another mxc-exec may remove the (empty) parent meanwhile: try again.
+    for (int attempt = 0;; ++attempt) {
+      std::error_code ec;
+      std::filesystem::create_directories(root, ec);
+      if (ec) return make_error(root.string() + ": " + ec.message());
+      if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST)
+        return sys_error("mkdir " + parent);
+      if (::mkdir(path.c_str(), 0700) == 0) break;
+      if (errno != ENOENT || attempt == 10) return sys_error("mkdir " + path);
+    }
     TempBundle b;
-    std::string path = (root / kBundlesDir / id).string();
-    if (::mkdir(path.c_str(), 0700) != 0) return sys_error("mkdir " + path);
     b.path_ = path;
     return b;
   }
@@ -168,6 +175,8 @@ class TempBundle {
     // A mount point left inside is not crossed: its directory stays, so say so.
     if (::access(p.c_str(), F_OK) == 0)
       return make_error("removing the temporary bundle " + p + ": not empty (a mount is left)");
+    // The parent goes too once no other mxc-exec uses it (ENOTEMPTY otherwise).
+    (void)::rmdir(std::filesystem::path(p).parent_path().c_str());
     return {};
   }
 
