@@ -41,6 +41,7 @@ Command make_plugins_command();
 Command make_wait_command();
 Command make_logs_command();
 Command make_audit_command();
+Command make_mxc_exec_command();
 
 // Options shared by create and run.
 std::vector<OptionSpec> create_options();

@@ -35,12 +35,13 @@ const std::vector<OptionSpec>& global_options() {
 }
 
 std::vector<Command> commands() {
-  return {
-      make_create_command(), make_start_command(), make_run_command(),      make_exec_command(),
-      make_state_command(),  make_kill_command(),  make_delete_command(),   make_list_command(),
-      make_ps_command(),     make_pause_command(), make_resume_command(),   make_update_command(),
-      make_events_command(), make_spec_command(),  make_features_command(), make_plugins_command(),
-      make_wait_command(),   make_logs_command(),  make_audit_command()};
+  return {make_create_command(),  make_start_command(),   make_run_command(),
+          make_exec_command(),    make_state_command(),   make_kill_command(),
+          make_delete_command(),  make_list_command(),    make_ps_command(),
+          make_pause_command(),   make_resume_command(),  make_update_command(),
+          make_events_command(),  make_spec_command(),    make_features_command(),
+          make_plugins_command(), make_wait_command(),    make_logs_command(),
+          make_audit_command(),   make_mxc_exec_command()};
 }
 
 void print_main_usage(FILE* out, const std::vector<Command>& cmds) {
