@@ -442,7 +442,11 @@ json egress_to_json(const PolicyEgress& egress) {
         if (p.endPort) port["endPort"] = *p.endPort;
         ports.push_back(std::move(port));
       }
-      out.push_back(json{{"to", std::move(to)}, {"ports", std::move(ports)}});
+      // Absent, not empty: an empty list is refused when read back.
+      json r = json::object();
+      if (!to.empty()) r["to"] = std::move(to);
+      if (!ports.empty()) r["ports"] = std::move(ports);
+      out.push_back(std::move(r));
     }
     return out;
   };

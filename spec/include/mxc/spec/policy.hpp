@@ -174,7 +174,7 @@ Result<PolicyEgress> parse_egress(const nlohmann::json& j, std::string_view labe
                                   std::string_view path);
 // The normalised rules as JSON: {"default", "allow": [rule], "deny": [rule]},
 // rule = {"to": [{"cidr", "except": [...]}], "ports": [{"protocol", "port",
-// "endPort"}]} (port/endPort only when set). What the runtime's BPF compiler reads.
+// "endPort"}]} (to, ports, port and endPort only when set). What the runtime's BPF compiler reads.
 nlohmann::json egress_to_json(const PolicyEgress& egress);
 
 }  // namespace mxc::spec
