@@ -29,6 +29,7 @@
 #include "mxc/spec/state.hpp"
 #include "mxc/sys/cgroups.hpp"
 #include "mxc/sys/console.hpp"
+#include "mxc/sys/egress_bpf.hpp"
 #include "mxc/sys/file_util.hpp"
 #include "mxc/sys/hooks.hpp"
 #include "mxc/sys/proc_info.hpp"
@@ -393,6 +394,11 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     MXC_TRY(check_claims(*policy, *backend, claims));
   }
 
+  if (ctx.cgroup_manager == CgroupManager::kDisabled && policy->plugin_json.contains("network") &&
+      policy->plugin_json["network"].contains("egress"))
+    return make_error(label +
+                      ": network.egress: needs the container's cgroup (its rules are "
+                      "cgroup BPF programs), but --cgroup-manager is disabled");
   auto dir = ctx.store.create(opts.id);
   if (!dir) return dir.error();
   // The cgroup, with its limits, exists before the process does; the backend joins it.
@@ -408,6 +414,9 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
       st = cg->apply(with_default_device_rules(without_zero_values(*config->linux_->resources),
                                                config->linux_->devices));
     }
+    if (st && policy->plugin_json.contains("network") &&
+        policy->plugin_json["network"].contains("egress"))
+      st = sys::attach_egress_filter(*cg, policy->plugin_json["network"]["egress"]);
     if (!st) {
       if (cg) (void)cg->destroy();
       (void)dir->remove();

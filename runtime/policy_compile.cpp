@@ -458,6 +458,12 @@ Result<CompiledPolicy> compile_policy(const spec::Config& config, const PolicySo
       plugin_net["proxy"] = json{{"address", "127.0.0.1"}, {"port", kProxyPort}};
       out.config_patch["setEnv"] = proxy_env_patch();
     }
+    if (net.egress) {
+      // Enforced by the runtime's cgroup BPF program (sys/egress_bpf.hpp) on
+      // the container's own network: no namespace is added.
+      out.fields.push_back("network.egress");
+      plugin_net["egress"] = spec::egress_to_json(*net.egress);
+    }
     out.plugin_json["network"] = plugin_net;
   }
 

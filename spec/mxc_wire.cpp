@@ -391,6 +391,38 @@ Result<std::string> wire_backend(const WireConfig& wire, std::string_view label)
                     " is not available on Linux (use process, bubblewrap or lxc)");
 }
 
+namespace {
+
+// The decoded wire rules back as JSON, for spec::parse_egress's stricter checks
+// (host bits, icmp ports, except inside its CIDR) and normalisation.
+json egress_json(const WireEgress& e) {
+  auto rules = [](const std::vector<WireRule>& in) {
+    json out = json::array();
+    for (const auto& r : in) {
+      json rule = json::object();
+      if (!r.to.empty()) {
+        rule["to"] = json::array();
+        for (const auto& p : r.to)
+          rule["to"].push_back(json{{"cidr", p.cidr}, {"except", p.except}});
+      }
+      if (!r.ports.empty()) {
+        rule["ports"] = json::array();
+        for (const auto& p : r.ports) {
+          json port{{"protocol", p.protocol}};
+          if (p.port) port["port"] = *p.port;
+          if (p.endPort) port["endPort"] = *p.endPort;
+          rule["ports"].push_back(std::move(port));
+        }
+      }
+      out.push_back(std::move(rule));
+    }
+    return out;
+  };
+  return json{{"default", e.default_}, {"allow", rules(e.allow)}, {"deny", rules(e.deny)}};
+}
+
+}  // namespace
+
 Result<Policy> wire_to_policy(const WireConfig& wire, std::string_view label) {
   const std::string l(label);
   auto fail = [&](const std::string& field, const std::string& why) {
@@ -440,11 +472,14 @@ Result<Policy> wire_to_policy(const WireConfig& wire, std::string_view label) {
                   "needs defaultPolicy block (with allow every host is "
                   "reachable)");
     }
-    if (n.egress) {
-      if (!n.egress->allow.empty() || !n.egress->deny.empty()) {
-        return fail("network.egress", "direct egress rules have no policy equivalent yet");
-      }
-      net.default_ = n.egress->default_;
+    if (n.egress && (!n.egress->allow.empty() || !n.egress->deny.empty())) {
+      // Direct egress rules: the container keeps its network, filtered in the kernel.
+      auto egress = parse_egress(egress_json(*n.egress), label, "network.egress");
+      if (!egress) return egress.error();
+      net.default_ = "allow";
+      net.egress = std::move(*egress);
+    } else if (n.egress) {
+      net.default_ = n.egress->default_;  // no rules: all or nothing
     } else if (!n.defaultPolicy && n.allowedHosts.empty()) {
       net.default_ = "deny";  // the 0.8 default: deny
     }

@@ -172,10 +172,160 @@ bool parse_uint(std::string_view s, unsigned max, unsigned& out) {
   return out <= max && !(s.size() > 1 && s[0] == '0');
 }
 
-void decode_network(Reader& r, const json& j, const std::string& path, PolicyNetwork& out) {
-  only(r, j, path, {"default", "allowDomains", "hosts", "allowCidrs"});
+// A CIDR split into family, address bytes and prefix length.
+struct Cidr {
+  int family = 0;
+  unsigned char addr[16] = {};
+  unsigned prefix = 0;
+  [[nodiscard]] unsigned bits() const { return family == AF_INET ? 32 : 128; }
+  // Whether bit `i` (from the most significant) of the address is set.
+  [[nodiscard]] bool bit(unsigned i) const { return (addr[i / 8] >> (7 - i % 8)) & 1; }
+};
+
+// Parses "addr/prefix"; returns "" or the reason.
+std::string parse_cidr(std::string_view s, Cidr& out) {
+  if (!is_cidr(s)) return quote(s) + " is not a CIDR (ADDRESS/PREFIX)";
+  const size_t slash = s.find('/');
+  const std::string addr(s.substr(0, slash));
+  out.family = ::inet_pton(AF_INET, addr.c_str(), out.addr) == 1 ? AF_INET : AF_INET6;
+  if (out.family == AF_INET6) ::inet_pton(AF_INET6, addr.c_str(), out.addr);
+  parse_uint(s.substr(slash + 1), out.bits(), out.prefix);
+  for (unsigned i = out.prefix; i < out.bits(); ++i) {
+    if (out.bit(i)) {
+      return quote(s) + " has host bits set (bits after /" + std::to_string(out.prefix) +
+             " must be 0)";
+    }
+  }
+  return "";
+}
+
+std::string cidr_string(const Cidr& c) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(c.family, c.addr, buf, sizeof buf);
+  return std::string(buf) + "/" + std::to_string(c.prefix);
+}
+
+// Whether `inner` lies within `outer` (same family).
+bool cidr_within(const Cidr& inner, const Cidr& outer) {
+  if (inner.family != outer.family || inner.prefix < outer.prefix) return false;
+  for (unsigned i = 0; i < outer.prefix; ++i) {
+    if (inner.bit(i) != outer.bit(i)) return false;
+  }
+  return true;
+}
+
+void decode_egress_peer(Reader& r, const json& j, const std::string& path, EgressPeer& out) {
+  only(r, j, path, {"cidr", "except"});
+  Object o(r, j, path);
+  std::string cidr;
+  std::vector<std::string> except;
+  o.req("cidr", cidr);
+  o.opt("except", except);
+  if (!r.ok()) return;
+  Cidr c;
+  if (auto e = parse_cidr(cidr, c); !e.empty()) return r.fail(child_path(path, "cidr"), e);
+  out.cidr = cidr_string(c);
+  for (size_t i = 0; i < except.size(); ++i) {
+    const std::string ep = detail::index_path(child_path(path, "except"), i);
+    Cidr x;
+    if (auto e = parse_cidr(except[i], x); !e.empty()) return r.fail(ep, e);
+    if (x.family != c.family) {
+      return r.fail(ep, quote(except[i]) + " is not of the address family of " + quote(cidr));
+    }
+    if (!cidr_within(x, c)) return r.fail(ep, quote(except[i]) + " is not inside " + quote(cidr));
+    out.except.push_back(cidr_string(x));
+  }
+}
+
+void decode_egress_port(Reader& r, const json& j, const std::string& path, EgressPort& out) {
+  only(r, j, path, {"port", "endPort", "protocol"});
+  Object o(r, j, path);
+  static constexpr std::string_view kProtocols[] = {"tcp", "udp", "icmp", "any"};
+  o.opt("protocol", out.protocol, detail::OneOf{kProtocols, "protocol"});
+  o.opt("port", out.port, detail::Between{1, 65535});
+  o.opt("endPort", out.endPort, detail::Between{1, 65535});
+  if (!r.ok()) return;
+  if (out.protocol == "icmp" && (out.port || out.endPort)) {
+    return r.fail(child_path(path, out.port ? "port" : "endPort"),
+                  "icmp has no ports; omit port and endPort");
+  }
+  if (out.endPort && !out.port) return r.fail(child_path(path, "endPort"), "needs port");
+  if (out.endPort && *out.endPort < *out.port) {
+    return r.fail(child_path(path, "endPort"),
+                  std::to_string(*out.endPort) + " is below port " + std::to_string(*out.port));
+  }
+  if (out.port && !out.endPort) out.endPort = out.port;
+}
+
+// `to` and `ports`: absent or null means all; present must be a non-empty array.
+template <class T, class F>
+void decode_nonempty(Reader& r, Object& o, std::string_view key, std::vector<T>& out, F each) {
+  const json* v = o.get(key);
+  if (v == nullptr || !r.ok()) return;
+  const std::string path = child_path(o.path(), key);
+  if (!v->is_array()) return r.fail(path, "must be an array, got " + describe(*v));
+  if (v->empty()) return r.fail(path, "must contain at least one element");
+  for (size_t i = 0; i < v->size() && r.ok(); ++i) {
+    T item;
+    each(r, (*v)[i], detail::index_path(path, i), item);
+    out.push_back(std::move(item));
+  }
+}
+
+void decode_egress_rules(Reader& r, Object& o, std::string_view key, std::vector<EgressRule>& out) {
+  const json* v = o.get(key);
+  if (v == nullptr || !r.ok()) return;
+  const std::string path = child_path(o.path(), key);
+  if (!v->is_array()) return r.fail(path, "must be an array of rules, got " + describe(*v));
+  for (size_t i = 0; i < v->size() && r.ok(); ++i) {
+    const std::string rp = detail::index_path(path, i);
+    only(r, (*v)[i], rp, {"to", "ports"});
+    Object ro(r, (*v)[i], rp);
+    EgressRule rule;
+    decode_nonempty(r, ro, "to", rule.to, decode_egress_peer);
+    decode_nonempty(r, ro, "ports", rule.ports, decode_egress_port);
+    out.push_back(std::move(rule));
+  }
+}
+
+void decode_egress(Reader& r, const json& j, const std::string& path, PolicyEgress& out) {
+  only(r, j, path, {"default", "allow", "deny"});
   Object o(r, j, path);
   static constexpr std::string_view kDefaults[] = {"allow", "deny"};
+  o.opt("default", out.default_, detail::OneOf{kDefaults, "egress default"});
+  decode_egress_rules(r, o, "allow", out.allow);
+  decode_egress_rules(r, o, "deny", out.deny);
+}
+
+void decode_network(Reader& r, const json& j, const std::string& path, PolicyNetwork& out) {
+  only(r, j, path, {"default", "allowDomains", "hosts", "allowCidrs", "egress"});
+  Object o(r, j, path);
+  static constexpr std::string_view kDefaults[] = {"allow", "deny"};
+  if (const json* e = o.get("egress"); e != nullptr && r.ok()) {
+    const std::string ep = child_path(path, "egress");
+    PolicyEgress egress;
+    decode_egress(r, *e, ep, egress);
+    o.opt("default", out.default_, detail::OneOf{kDefaults, "network default"});
+    if (!r.ok()) return;
+    // Direct egress keeps the container's own network; the proxy-only network
+    // (default deny, allowDomains, allowCidrs, hosts) gives it none. Pick one.
+    for (const char* proxy_field : {"allowDomains", "allowCidrs", "hosts"}) {
+      if (o.get(proxy_field) != nullptr) {
+        return r.fail(ep, std::string("cannot be combined with network.") + proxy_field +
+                              ": direct egress rules and the proxy-only network exclude each "
+                              "other; pick one");
+      }
+    }
+    if (out.default_ == "deny") {
+      return r.fail(ep,
+                    "cannot be combined with network.default: deny (a network with no route "
+                    "out); for direct egress omit network.default or set it to allow, and use "
+                    "egress.default");
+    }
+    out.default_ = "allow";
+    out.egress = std::move(egress);
+    return;
+  }
   o.req("default", out.default_, detail::OneOf{kDefaults, "network default"});
   o.opt("allowDomains", out.allowDomains);
   for (size_t i = 0; i < out.allowDomains.size() && r.ok(); ++i) {
@@ -269,6 +419,39 @@ bool is_cidr(std::string_view s) {
     return false;
   unsigned prefix = 0;
   return parse_uint(s.substr(slash + 1), bits, prefix);
+}
+
+Result<PolicyEgress> parse_egress(const json& j, std::string_view label, std::string_view path) {
+  Reader r(label);
+  PolicyEgress out;
+  decode_egress(r, j, std::string(path), out);
+  if (!r.ok()) return r.error();
+  return out;
+}
+
+json egress_to_json(const PolicyEgress& egress) {
+  auto rules = [](const std::vector<EgressRule>& in) {
+    json out = json::array();
+    for (const auto& rule : in) {
+      json to = json::array();
+      for (const auto& p : rule.to) to.push_back(json{{"cidr", p.cidr}, {"except", p.except}});
+      json ports = json::array();
+      for (const auto& p : rule.ports) {
+        json port{{"protocol", p.protocol}};
+        if (p.port) port["port"] = *p.port;
+        if (p.endPort) port["endPort"] = *p.endPort;
+        ports.push_back(std::move(port));
+      }
+      // Absent, not empty: an empty list is refused when read back.
+      json r = json::object();
+      if (!to.empty()) r["to"] = std::move(to);
+      if (!ports.empty()) r["ports"] = std::move(ports);
+      out.push_back(std::move(r));
+    }
+    return out;
+  };
+  return json{
+      {"default", egress.default_}, {"allow", rules(egress.allow)}, {"deny", rules(egress.deny)}};
 }
 
 Result<Policy> parse_policy(const json& j, const PolicyContext& context, std::string_view label,

@@ -384,7 +384,9 @@ Result<BackendPolicy> parse_backend_policy(const std::string& policy_json) {
           if (!v.is_string() || (v != "deny" && v != "allow"))
             return make_error("policy: network.default: must be \"deny\" or \"allow\"");
           out.network_default = v.get<std::string>();
-        } else if (field != "proxy") {  // served by mxc-shim outside the container
+        } else if (field != "proxy" && field != "egress") {
+          // proxy: served by mxc-shim outside the container; egress: enforced by
+          // the runtime's cgroup BPF program on the container's cgroup.
           return refuse("network." + field);
         }
       }

@@ -229,7 +229,7 @@ constexpr mxc_plugin kPlugin{
     "processcontainer",
     MXC_PLUGIN_VERSION,
     "process",
-    R"(["filesystem.allowRead","filesystem.allowWrite","filesystem.denyRead","desktop.display","network.default","network.allowDomains"])",
+    R"(["filesystem.allowRead","filesystem.allowWrite","filesystem.denyRead","desktop.display","network.default","network.allowDomains","network.egress"])",
     pc_create,
     pc_start,
     pc_kill,

@@ -213,6 +213,81 @@ BOOST_AUTO_TEST_CASE(domains_and_addresses) {
   BOOST_TEST(ok->network->hosts.at("api.example.com").size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(network_egress) {
+  const auto p = text_ok(R"(network:
+  egress:
+    allow:
+      - to: [{cidr: "10.0.0.0/8", except: ["10.1.0.0/16"]}, {cidr: "FD00:0::/8"}]
+        ports: [{protocol: tcp, port: 80, endPort: 90}, {port: 443}, {protocol: icmp}]
+    deny:
+      - to: [{cidr: 10.2.3.4/32}]
+)");
+  BOOST_TEST_REQUIRE(p.network->egress.has_value());
+  const auto& e = *p.network->egress;
+  BOOST_TEST(p.network->default_ == "allow");  // direct egress: the container keeps its network
+  BOOST_TEST(e.default_ == "deny");
+  BOOST_TEST(e.allow[0].to[1].cidr == "fd00::/8");  // normalised
+  BOOST_TEST(e.allow[0].to[0].except[0] == "10.1.0.0/16");
+  BOOST_TEST(*e.allow[0].ports[1].endPort == 443);  // endPort filled from port
+  BOOST_TEST(e.allow[0].ports[1].protocol == "any");
+  BOOST_TEST(!e.allow[0].ports[2].port.has_value());
+  BOOST_TEST(e.deny[0].ports.empty());
+  const json j = mxc::spec::egress_to_json(e);
+  BOOST_TEST(j["deny"][0].dump() == R"({"to":[{"cidr":"10.2.3.4/32","except":[]}]})");
+  BOOST_TEST(j["allow"][0]["ports"][0].dump() == R"({"endPort":90,"port":80,"protocol":"tcp"})");
+  // The JSON reads back to the same rules.
+  BOOST_TEST(mxc::spec::egress_to_json(*mxc::spec::parse_egress(j, "x", "e")) == j);
+
+  auto eg = [](const json& body) { return json{{"network", {{"egress", body}}}}; };
+  auto rule = [&](const json& r) { return eg({{"allow", {r}}}); };
+  BOOST_TEST(mxc_error(rule({{"to", {{{"cidr", "10.0.0.1/8"}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].to[0].cidr: \"10.0.0.1/8\" has host bits "
+             "set (bits after /8 must be 0)");
+  BOOST_TEST(mxc_error(rule({{"to", {{{"cidr", "fd00::1/64"}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].to[0].cidr: \"fd00::1/64\" has host bits "
+             "set (bits after /64 must be 0)");
+  BOOST_TEST(mxc_error(rule({{"to", {{{"cidr", "10.0.0.0/33"}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].to[0].cidr: \"10.0.0.0/33\" is not a CIDR "
+             "(ADDRESS/PREFIX)");
+  BOOST_TEST(mxc_error(rule({{"to", {{{"cidr", "10.0.0.0/8"}, {"except", {"11.0.0.0/16"}}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].to[0].except[0]: \"11.0.0.0/16\" is not "
+             "inside \"10.0.0.0/8\"");
+  BOOST_TEST(mxc_error(rule({{"to", {{{"cidr", "10.0.0.0/8"}, {"except", {"fd00::/16"}}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].to[0].except[0]: \"fd00::/16\" is not of "
+             "the address family of \"10.0.0.0/8\"");
+  BOOST_TEST(mxc_error(rule({{"to", json::array()}})) ==
+             "config.json: mxc.network.egress.allow[0].to: must contain at least one element");
+  BOOST_TEST(mxc_error(rule({{"ports", {{{"protocol", "icmp"}, {"port", 1}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].ports[0].port: icmp has no ports; omit "
+             "port and endPort");
+  BOOST_TEST(mxc_error(rule({{"ports", {{{"endPort", 9}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].ports[0].endPort: needs port");
+  BOOST_TEST(mxc_error(rule({{"ports", {{{"port", 9}, {"endPort", 8}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].ports[0].endPort: 8 is below port 9");
+  BOOST_TEST(mxc_error(rule({{"ports", {{{"port", 0}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].ports[0].port: 0 is out of range (1 to "
+             "65535)");
+  BOOST_TEST(mxc_error(rule({{"ports", {{{"protocol", "sctp"}}}}})) ==
+             "config.json: mxc.network.egress.allow[0].ports[0].protocol: unknown protocol "
+             "\"sctp\"; expected one of tcp, udp, icmp, any");
+  BOOST_TEST(mxc_error(rule({{"from", json::array()}})) ==
+             "config.json: mxc.network.egress.allow[0].from: unknown field");
+  BOOST_TEST(mxc_error(eg({{"default", "block"}})) ==
+             "config.json: mxc.network.egress.default: unknown egress default \"block\"; expected "
+             "one of allow, deny");
+  BOOST_TEST(mxc_error({{"network", {{"default", "deny"}, {"egress", json::object()}}}}) ==
+             "config.json: mxc.network.egress: cannot be combined with network.default: deny (a "
+             "network with no route out); for direct egress omit network.default or set it to "
+             "allow, and use egress.default");
+  BOOST_TEST(mxc_error({{"network", {{"allowDomains", {"a.com"}}, {"egress", json::object()}}}}) ==
+             "config.json: mxc.network.egress: cannot be combined with network.allowDomains: "
+             "direct egress rules and the proxy-only network exclude each other; pick one");
+  BOOST_TEST(
+      mxc_error({{"network", {{"allowCidrs", {"10.0.0.0/8"}}, {"egress", json::object()}}}}) ==
+      "config.json: mxc.network.egress: cannot be combined with network.allowCidrs: "
+      "direct egress rules and the proxy-only network exclude each other; pick one");
+}
+
 BOOST_AUTO_TEST_CASE(domain_matching) {
   using mxc::spec::domain_allowed;
   const std::vector<std::string> allow = {"api.github.com", "*.npmjs.org"};

@@ -257,9 +257,34 @@ BOOST_AUTO_TEST_CASE(conversion) {
   BOOST_TEST(policy_error({{"network", {{"allowedHosts", {"a.com"}}}}}) ==
              "w.json: network.allowedHosts: needs defaultPolicy block (with allow every host is "
              "reachable)");
+  BOOST_TEST(policy_error({{"network",
+                            {{"egress", {{"allow", {{{"to", {{{"cidr", "10.0.0.1/8"}}}}}}}}}}}}) ==
+             "w.json: network.egress.allow[0].to[0].cidr: \"10.0.0.1/8\" has host bits set (bits "
+             "after /8 must be 0)");
   BOOST_TEST(
-      policy_error({{"network", {{"egress", {{"allow", {{{"ports", {{{"port", 443}}}}}}}}}}}}) ==
-      "w.json: network.egress: direct egress rules have no policy equivalent yet");
+      policy_error(
+          {{"network",
+            {{"egress", {{"deny", {{{"ports", {{{"protocol", "icmp"}, {"port", 1}}}}}}}}}}}}) ==
+      "w.json: network.egress.deny[0].ports[0].port: icmp has no ports; omit port and "
+      "endPort");
+  // Direct egress rules map to the policy's network.egress.
+  auto direct = wire_to_policy(
+      wire_ok({{"network",
+                {{"egress",
+                  {{"allow", {{{"to", {{{"cidr", "10.0.0.0/8"}}}}, {"ports", {{{"port", 443}}}}}}},
+                   {"deny", {{{"to", {{{"cidr", "fd00::/8"}}}}}}}}}}}}),
+      "w.json");
+  BOOST_TEST_REQUIRE(static_cast<bool>(direct), (direct ? "" : direct.error().message));
+  BOOST_TEST(direct->network->default_ == "allow");
+  BOOST_TEST_REQUIRE(direct->network->egress.has_value());
+  BOOST_TEST(direct->network->egress->default_ == "deny");
+  BOOST_TEST(direct->network->egress->allow[0].to[0].cidr == "10.0.0.0/8");
+  BOOST_TEST(*direct->network->egress->allow[0].ports[0].endPort == 443);
+  BOOST_TEST(direct->network->egress->deny[0].to[0].cidr == "fd00::/8");
+  // Without rules egress stays all or nothing (no BPF program).
+  auto none = wire_to_policy(wire_ok({{"network", {{"egress", {{"default", "deny"}}}}}}), "w");
+  BOOST_TEST(!none->network->egress.has_value());
+  BOOST_TEST(none->network->default_ == "deny");
   BOOST_TEST(policy_error({{"network", {{"ingress", {{"hostLoopback", "allow"}}}}}}) ==
              "w.json: network.ingress: inbound or host-loopback traffic cannot be allowed");
   BOOST_TEST(policy_error({{"ui", {{"clipboard", "read"}}}}) ==

@@ -58,11 +58,11 @@ BOOST_AUTO_TEST_CASE(bad_files_are_reported_and_the_good_one_still_loads) {
   BOOST_TEST(fs::equivalent(pc->file, kPluginDir / "libprocesscontainer.so"));
   BOOST_TEST(pc->abi_major == static_cast<uint32_t>(MXC_PLUGIN_ABI_MAJOR));
   BOOST_TEST(pc->tiers == std::vector<std::string>{"process"}, boost::test_tools::per_element());
-  BOOST_TEST(
-      pc->enforces == (std::vector<std::string>{"filesystem.allowRead", "filesystem.allowWrite",
-                                                "filesystem.denyRead", "desktop.display",
-                                                "network.default", "network.allowDomains"}),
-      boost::test_tools::per_element());
+  BOOST_TEST(pc->enforces == (std::vector<std::string>{
+                                 "filesystem.allowRead", "filesystem.allowWrite",
+                                 "filesystem.denyRead", "desktop.display", "network.default",
+                                 "network.allowDomains", "network.egress"}),
+             boost::test_tools::per_element());
   BOOST_TEST(pc->has_exec);
   BOOST_TEST(!pc->version.empty());
   // No broken fixture slipped through (the plugin directory may hold other backends).

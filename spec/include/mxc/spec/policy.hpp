@@ -70,11 +70,39 @@ struct PolicyFilesystem {
   std::vector<PathPattern> denyRead;
 };
 
+// Direct egress rules (the MXC 0.8 `egress` shape), enforced in the kernel for
+// a container that keeps its own network (no proxy). Normalised when parsed:
+// CIDRs as inet_ntop writes them, endPort set whenever port is.
+struct EgressPeer {
+  std::string cidr;                 // "10.0.0.0/8", "fd00::/64": host bits clear
+  std::vector<std::string> except;  // CIDRs of the same family inside `cidr`
+};
+
+struct EgressPort {
+  std::string protocol = "any";     // tcp | udp | icmp | any
+  std::optional<uint16_t> port;     // absent: every port (icmp: always absent)
+  std::optional<uint16_t> endPort;  // inclusive; set (to port) whenever port is
+};
+
+struct EgressRule {
+  std::vector<EgressPeer> to;     // empty: every destination of both families
+  std::vector<EgressPort> ports;  // empty: every protocol and port
+};
+
+struct PolicyEgress {
+  std::string default_ = "deny";  // JSON "default": allow | deny, when no rule matches
+  std::vector<EgressRule> allow;
+  std::vector<EgressRule> deny;  // deny beats allow
+};
+
 struct PolicyNetwork {
-  std::string default_;                                   // JSON "default": allow | deny
+  // JSON "default": allow | deny. With `egress` it may be omitted and must not
+  // be deny: direct egress and the proxy-only network exclude each other.
+  std::string default_;
   std::vector<std::string> allowDomains;                  // lower-cased names or `*.` wildcards
   std::map<std::string, std::vector<std::string>> hosts;  // name -> IPv4/IPv6 literals
   std::vector<std::string> allowCidrs;                    // "10.0.0.0/8", "::1/128"
+  std::optional<PolicyEgress> egress;
 };
 
 struct PolicyDesktop {
@@ -137,5 +165,16 @@ bool domain_allowed(const std::vector<std::string>& patterns, std::string_view h
 bool is_ip_literal(std::string_view s);
 // "addr/prefix" with prefix within the family's bits.
 bool is_cidr(std::string_view s);
+
+// Decodes and validates an `egress` object (shape above) found at `path`
+// ("network.egress", "mxc.network.egress"): CIDRs with no host bits set,
+// `except` of the CIDR's family and inside it, endPort needs port and is >= it,
+// icmp takes no port. Errors: "<label>: <path>.<field>: <reason>".
+Result<PolicyEgress> parse_egress(const nlohmann::json& j, std::string_view label,
+                                  std::string_view path);
+// The normalised rules as JSON: {"default", "allow": [rule], "deny": [rule]},
+// rule = {"to": [{"cidr", "except": [...]}], "ports": [{"protocol", "port",
+// "endPort"}]} (to, ports, port and endPort only when set). What the runtime's BPF compiler reads.
+nlohmann::json egress_to_json(const PolicyEgress& egress);
 
 }  // namespace mxc::spec
