@@ -275,7 +275,7 @@ Result<json> mxc_exec_bundle_config(const spec::WireConfig& wire, const std::str
     MXC_TRY(check_existing_paths(fs.readonlyPaths, "filesystem.readonlyPaths", label));
   }
   // 0.8: egress is denied unless the request says otherwise.
-  if (!policy->network) policy->network = spec::PolicyNetwork{"deny", {}, {}, {}};
+  if (!policy->network) policy->network = spec::PolicyNetwork{"deny", {}, {}, {}, std::nullopt};
   policy->isolation = spec::PolicyIsolation{"process", backend};
 
   std::string cwd = "/";
