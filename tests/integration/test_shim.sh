@@ -245,3 +245,44 @@ assert_eq "true" "$(rt state "$id" | jq -r '.shim.exit.timedOut')" "state: timed
 kill "$sup" 2>/dev/null || true
 rt delete "$id"
 
+
+# kill -9 of a monitor shim: it is not the parent, so the container lives on,
+# but without its policy services: the egress proxy's listening socket (in the
+# container's network namespace) belonged to the shim, and only loopback is left.
+port=$((20000 + $$ % 20000))
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK" >/dev/null 2>&1 &
+web=$!
+track_pid "$web"
+echo proxied-ok >"$WORK/probe.txt"
+make_bundle "$b" '.process.args = ["sleep", "100"]
+  | .mxc = {network: {default: "deny", allowDomains: ["web.test"], hosts: {"web.test": ["127.0.0.1"]}}}'
+id=$(cid monitor3)
+rm -f "$WORK/monitor.pid"
+python3 - "$RUNTIME" "$ROOT" "$b" "$id" "$WORK/monitor.pid" >"$WORK/monitor.out" 2>&1 <<'PY' &
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(36, 1)
+rt, root, bundle, cid, pidfile = sys.argv[1:]
+os.spawnv(os.P_WAIT, rt, [rt, "--root", root, "create", "-b", bundle, "--pid-file", pidfile, cid])
+os.spawnv(os.P_WAIT, rt, [rt, "--root", root, "start", cid])
+while True:
+    try:
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+PY
+sup=$!
+wait_file "$WORK/monitor.pid" 10 || fail "create of the proxied container under the supervisor failed"
+sleep 0.3
+pid=$(cat "$WORK/monitor.pid")
+track_pid "$pid"
+assert_eq "monitor" "$(rt state "$id" | jq -r '.shim.mode // empty')" "a proxied container under a subreaper gets a monitor shim"
+run_cmd rt exec "$id" wget -q -O - "http://web.test:$port/probe.txt"
+assert_eq "0 proxied-ok" "$RC $OUT" "through the monitor shim's proxy the allowed name is reachable"
+kill -9 "$(rt state "$id" | jq -r '.shim.pid')"
+sleep 0.3
+assert_eq "running died" "$(rt state "$id" | jq -r '.status + " " + .shim.state')" "kill -9 of the monitor shim: the container runs on, state says the shim died"
+run_cmd rt exec "$id" wget -q -O - "http://web.test:$port/probe.txt"
+assert_ne 0 "$RC" "after the monitor shim died the container has no way out"
+assert_contains "$ERR" "Connection refused" "the proxy port is closed: only loopback is left"
+rt delete -f "$id"
+kill "$sup" "$web" 2>/dev/null || true
