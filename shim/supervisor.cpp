@@ -249,6 +249,10 @@ void Supervisor::container_exited(ExitRecord record) {
   record.timed_out = timed_out_;
   exit_ = record;
   timeout_.cancel();
+  // The services first: connections still open report (audit) their last
+  // bytes now, so that `exit` is the container's last audit line (also when
+  // the runtime writes it, which waits for the exit record below).
+  for (auto& s : services_) s->stop();
   (void)sys::write_file_atomic(cfg_.state_dir + "/" + runtime::shim::kExitFile,
                                runtime::shim::to_json(record).dump());
   nlohmann::json detail = runtime::shim::to_json(record);
@@ -256,7 +260,6 @@ void Supervisor::container_exited(ExitRecord record) {
   if (cfg_.audit_exit) runtime::audit(audit_, "exit", detail);
   for (auto& w : waiters_) w->reply(runtime::shim::to_json(record));
   waiters_.clear();
-  for (auto& s : services_) s->stop();
   linger_.expires_after(kLinger);
   linger_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;

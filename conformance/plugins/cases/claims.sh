@@ -118,6 +118,28 @@ pk_check_network_default() {
   return 0
 }
 
+# network.egress: direct egress by rule (MXC 0.8). With default deny and one
+# allow rule for the host's address and the server's port, the server is
+# reachable; with the rule naming another port (or the address excepted), it
+# is not.
+pk_check_network_egress() {
+  local t ip; t=$(pk_token) ip=$(pk_host_ip)
+  [ -n "$ip" ] || skip "the host has no non-loopback IPv4 address"
+  pk_http_server "$t"
+  local get="printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $ip $PK_PORT"
+  local other=$((PK_PORT == 65535 ? PK_PORT - 1 : PK_PORT + 1))
+  pk_net_rootfs ctl pol
+  pk_run_policy ctl "$get" "$PK_HOSTNET"
+  grep -qF "$t" <<<"$OUT" || abort "inconclusive: the control container cannot reach $ip:$PK_PORT: $(q "$OUT")"
+  pk_run_policy pol "$get" "$PK_HOSTNET | .mxc.network.egress = {default: \"deny\", allow: [{to: [{cidr: \"$ip/32\"}], ports: [{port: $PK_PORT, protocol: \"tcp\"}]}]}"
+  grep -qF "$t" <<<"$OUT" || fail "network.egress allow $ip/32 tcp/$PK_PORT: the server was not reachable: $(q "$OUT")"
+  pk_run_policy pol "$get" "$PK_HOSTNET | .mxc.network.egress = {default: \"deny\", allow: [{to: [{cidr: \"$ip/32\"}], ports: [{port: $other}]}]}"
+  grep -qF "$t" <<<"$OUT" && fail "network.egress allowing only port $other: the container fetched http://$ip:$PK_PORT/"
+  pk_run_policy pol "$get" "$PK_HOSTNET | .mxc.network.egress = {default: \"allow\", deny: [{to: [{cidr: \"$ip/32\"}]}]}"
+  grep -qF "$t" <<<"$OUT" && fail "network.egress deny $ip/32: the container fetched http://$ip:$PK_PORT/"
+  return 0
+}
+
 # network.allowDomains: with default deny and allowDomains [allowed.pk.test],
 # that name is reachable through the policy's proxy (HTTP_PROXY in the
 # container's environment) and denied.pk.test is refused. Both names map to

@@ -7,7 +7,7 @@
 # The agent-policy fields the kit knows how to verify. A field a backend
 # claims in `enforces` that is not here is a FAIL ("cannot verify").
 PK_CLAIM_FIELDS=(filesystem.allowRead filesystem.allowWrite filesystem.denyRead
-  network.default network.allowDomains desktop.display)
+  network.default network.allowDomains network.egress desktop.display)
 
 pk_claimed() { grep -qxF -- "$1" <<<"${PK_ENFORCES:-}"; }
 
