@@ -432,6 +432,14 @@ Result<Policy> wire_to_policy(const WireConfig& wire, std::string_view label) {
   auto backend = wire_backend(wire, label);
   if (!backend) return backend.error();
   p.isolation = PolicyIsolation{"process", *backend};
+  if (wire.networkProxy) {
+    // MXC's cooperative mode points the agent at a proxy on the host's
+    // loopback; ours is enforced: the container has its own loopback and the
+    // runtime serves the proxy there (network.allowedHosts).
+    return fail("runtimeConfig.networkProxy",
+                "a host loopback proxy is not reachable from the container; the runtime serves "
+                "its own proxy for network.allowedHosts");
+  }
 
   if (wire.filesystem) {
     PolicyFilesystem fs;

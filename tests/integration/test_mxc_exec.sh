@@ -111,6 +111,11 @@ mx "$CFG"
 assert_eq 1 "$RC" "unenforceable network field: exit 1"
 assert_one_line_error "unenforceable network field" "network\.blockedHosts"
 
+wire '{"process": {"commandLine": "true"}, "runtimeConfig": {"networkProxy": "http://127.0.0.1:8080"}}'
+mx "$CFG"
+assert_eq 1 "$RC" "runtimeConfig.networkProxy (a host loopback proxy): exit 1"
+assert_one_line_error "runtimeConfig.networkProxy" "runtimeConfig\.networkProxy: a host loopback proxy is not reachable"
+
 mx "$WORK/no-such-config.json"
 assert_eq 1 "$RC" "missing CONFIG file: exit 1"
 assert_one_line_error "missing CONFIG file" "no-such-config\.json"
