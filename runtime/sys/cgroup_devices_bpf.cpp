@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cgroup_internal.hpp"
+#include "mxc/sys/bpf_program.hpp"
 #include "mxc/sys/cgroups.hpp"
 #include "mxc/sys/unique_fd.hpp"
 
@@ -29,15 +30,9 @@ namespace {
 
 // Registers: r1 context, r2 device type, r3 requested access, r4 major,
 // r5 minor, r6 the access bits allowed so far, r7 scratch, r0 the verdict.
-bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-  bpf_insn i{};
-  i.code = code;
-  i.dst_reg = dst & 0xf;
-  i.src_reg = src & 0xf;
-  i.off = off;
-  i.imm = imm;
-  return i;
-}
+using bpf::insn;
+using bpf::ptr;
+
 bpf_insn load_ctx_u32(uint8_t dst, int16_t off) {
   return insn(BPF_LDX | BPF_MEM | BPF_W, dst, 1, off, 0);
 }
@@ -92,14 +87,6 @@ std::vector<bpf_insn> build_program(const std::vector<cgroup_internal::DeviceRul
   return p;
 }
 
-long bpf(int cmd, bpf_attr& attr) {
-  return ::syscall(SYS_bpf, cmd, &attr, sizeof attr);
-}
-
-uint64_t ptr(const void* p) {
-  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
-}
-
 Result<UniqueFd> load_program(const std::vector<bpf_insn>& prog) {
   static const char kLicense[] = "Apache-2.0";  // no GPL-only helper is used
   bpf_attr attr{};
@@ -107,23 +94,7 @@ Result<UniqueFd> load_program(const std::vector<bpf_insn>& prog) {
   attr.insns = ptr(prog.data());
   attr.insn_cnt = static_cast<uint32_t>(prog.size());
   attr.license = ptr(kLicense);
-  int fd = static_cast<int>(bpf(BPF_PROG_LOAD, attr));
-  if (fd >= 0) return UniqueFd(fd);
-  int err = errno;
-  // Again with the verifier's log, whose last line says what it refused.
-  std::string log(65536, '\0');
-  attr.log_buf = ptr(log.data());
-  attr.log_size = static_cast<uint32_t>(log.size());
-  attr.log_level = 1;
-  fd = static_cast<int>(bpf(BPF_PROG_LOAD, attr));
-  if (fd >= 0) return UniqueFd(fd);
-  log.resize(std::strlen(log.c_str()));
-  while (!log.empty() && log.back() == '\n') log.pop_back();
-  auto nl = log.rfind('\n');
-  std::string last = nl == std::string::npos ? log : log.substr(nl + 1);
-  Error e = sys_error("bpf(BPF_PROG_LOAD) of the device program", err);
-  if (!last.empty()) e.message += " (verifier: " + last + ")";
-  return e;
+  return bpf::load_program(attr, "the device program");
 }
 
 Result<std::vector<uint32_t>> attached_programs(int cgroup_fd, const std::string& dir) {
@@ -133,7 +104,7 @@ Result<std::vector<uint32_t>> attached_programs(int cgroup_fd, const std::string
   attr.query.attach_type = BPF_CGROUP_DEVICE;
   attr.query.prog_ids = ptr(ids.data());
   attr.query.prog_cnt = static_cast<uint32_t>(ids.size());
-  if (bpf(BPF_PROG_QUERY, attr) != 0) return sys_error("bpf(BPF_PROG_QUERY) on " + dir);
+  if (bpf::call(BPF_PROG_QUERY, attr) != 0) return sys_error("bpf(BPF_PROG_QUERY) on " + dir);
   ids.resize(std::min<size_t>(attr.query.prog_cnt, ids.size()));
   return ids;
 }
@@ -155,7 +126,7 @@ Status attach_device_filter(const std::string& dir, const std::vector<spec::Devi
   attr.attach_bpf_fd = static_cast<uint32_t>(prog->get());
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
-  if (bpf(BPF_PROG_ATTACH, attr) != 0)
+  if (bpf::call(BPF_PROG_ATTACH, attr) != 0)
     return sys_error("bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) on " + dir);
 
   // The new program is in force (all attached programs must allow); now the
@@ -163,7 +134,7 @@ Status attach_device_filter(const std::string& dir, const std::vector<spec::Devi
   for (uint32_t id : *old) {
     bpf_attr get{};
     get.prog_id = id;
-    UniqueFd old_fd(static_cast<int>(bpf(BPF_PROG_GET_FD_BY_ID, get)));
+    UniqueFd old_fd(static_cast<int>(bpf::call(BPF_PROG_GET_FD_BY_ID, get)));
     if (!old_fd) {
       if (errno == ENOENT) continue;  // detached meanwhile
       return sys_error("bpf(BPF_PROG_GET_FD_BY_ID, " + std::to_string(id) + ")");
@@ -172,7 +143,7 @@ Status attach_device_filter(const std::string& dir, const std::vector<spec::Devi
     detach.target_fd = static_cast<uint32_t>(cg.get());
     detach.attach_bpf_fd = static_cast<uint32_t>(old_fd.get());
     detach.attach_type = BPF_CGROUP_DEVICE;
-    if (bpf(BPF_PROG_DETACH, detach) != 0 && errno != ENOENT)
+    if (bpf::call(BPF_PROG_DETACH, detach) != 0 && errno != ENOENT)
       return sys_error("bpf(BPF_PROG_DETACH) of program " + std::to_string(id) + " from " + dir);
   }
   return {};

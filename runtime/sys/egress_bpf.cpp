@@ -9,6 +9,8 @@
 //   r8 scratch, r9 the context.
 #include "mxc/sys/egress_bpf.hpp"
 
+#include "mxc/sys/bpf_program.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
@@ -33,15 +35,9 @@ constexpr int16_t kL4 = -16;   // first 4 bytes of the transport header
 constexpr int16_t kDst4 = kHdr + 16;
 constexpr int16_t kDst6 = kHdr + 24;
 
-bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-  bpf_insn i{};
-  i.code = code;
-  i.dst_reg = dst & 0xf;
-  i.src_reg = src & 0xf;
-  i.off = off;
-  i.imm = imm;
-  return i;
-}
+using bpf::insn;
+using bpf::ptr;
+
 bpf_insn ldx(uint8_t size, uint8_t dst, uint8_t src, int16_t off) {
   return insn(BPF_LDX | BPF_MEM | size, dst, src, off, 0);
 }
@@ -402,14 +398,6 @@ void emit_connect_prologue(Asm& a, bool v6, int rules4, int rules6, int pass) {
   a.ja(rules4);
 }
 
-long bpf(int cmd, bpf_attr& attr) {
-  return ::syscall(SYS_bpf, cmd, &attr, sizeof attr);
-}
-
-uint64_t ptr(const void* p) {
-  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
-}
-
 const char* hook_name(EgressHook hook) {
   switch (hook) {
     case EgressHook::kSkb:
@@ -464,25 +452,9 @@ Result<UniqueFd> load_egress_program(const spec::PolicyEgress& egress, EgressHoo
   attr.insns = ptr(prog->data());
   attr.insn_cnt = static_cast<uint32_t>(prog->size());
   attr.license = ptr(kLicense);
-  int fd = static_cast<int>(bpf(BPF_PROG_LOAD, attr));
-  if (fd >= 0) return UniqueFd(fd);
-  const int err = errno;
-  // Again with the verifier's log, whose last line says what it refused.
-  std::string log(1 << 20, '\0');
-  attr.log_buf = ptr(log.data());
-  attr.log_size = static_cast<uint32_t>(log.size());
-  attr.log_level = 1;
-  fd = static_cast<int>(bpf(BPF_PROG_LOAD, attr));
-  if (fd >= 0) return UniqueFd(fd);
-  log.resize(std::strlen(log.c_str()));
-  while (!log.empty() && log.back() == '\n') log.pop_back();
-  const auto nl = log.rfind('\n');
-  const std::string last = nl == std::string::npos ? log : log.substr(nl + 1);
-  Error e = sys_error(
-      std::string("network.egress: bpf(BPF_PROG_LOAD) of the ") + hook_name(hook) + " program",
-      err);
-  if (!last.empty()) e.message += " (verifier: " + last + ")";
-  return e;
+  auto fd = bpf::load_program(attr, std::string("the ") + hook_name(hook) + " program");
+  if (!fd) return fd.error().context("network.egress");
+  return fd;
 }
 
 Status attach_egress_filter(const Cgroup& cgroup, const nlohmann::json& egress) {
@@ -504,7 +476,7 @@ Status attach_egress_filter(const Cgroup& cgroup, const nlohmann::json& egress) 
     attr.attach_bpf_fd = static_cast<uint32_t>(prog->get());
     attr.attach_type = attach_type(hook);
     attr.attach_flags = BPF_F_ALLOW_MULTI;
-    if (bpf(BPF_PROG_ATTACH, attr) != 0) {
+    if (bpf::call(BPF_PROG_ATTACH, attr) != 0) {
       return sys_error(std::string("network.egress: bpf(BPF_PROG_ATTACH, ") + hook_name(hook) +
                        ") on " + *dir);
     }
