@@ -114,6 +114,10 @@ bool caller_is_subreaper() {
   }
   pid_t middle = ::fork();
   if (middle == 0) {
+    // Hold nothing of the caller's (its pipes, a console socket) while the
+    // probe waits to be adopted by it.
+    sys::close_fds_except({report[1], go[0]});
+    redirect_stdio();
     if (::fork() == 0) {
       char c;
       (void)!::read(go[0], &c, 1);  // until the middle process is gone
