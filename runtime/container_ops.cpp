@@ -352,17 +352,6 @@ Result<int> parse_signal(const std::string& text) {
   return make_error("unknown signal " + quote_untrusted(text));
 }
 
-namespace {
-
-// What the container's shim serves besides supervision.
-struct ContainerServices {
-  std::optional<uint64_t> timeout_ms;
-  nlohmann::json proxy;  // the egress proxy's rules, or null
-  nlohmann::json agent;  // {"name", "identity"}: audit lines are written when set
-};
-
-}  // namespace
-
 Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts) {
   MXC_TRY(validate_container_id(opts.id));
   std::error_code ec;
@@ -464,12 +453,11 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     return st.error();
   }
   std::string state_dir = dir->path().string();
-  ContainerServices services;
-  services.timeout_ms = policy->timeout_ms;
-  services.proxy = policy->proxy;
+  // With any policy, audit lines are written (attributed to its agent, if named).
+  nlohmann::json agent;
   if (policy->present) {
-    services.agent = policy->agent.is_object() ? policy->agent : nlohmann::json::object();
-    record.agent = services.agent.dump();
+    agent = policy->agent.is_object() ? policy->agent : nlohmann::json::object();
+    record.agent = agent.dump();
   }
 
   // Who supervises the container: see shim_launch.hpp.
@@ -480,17 +468,17 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     mode = caller_is_subreaper() ? ShimMode::kMonitor : ShimMode::kParent;
   }
   // A foreground run audits the exit itself: an agent alone needs no shim there.
-  bool need_shim = mode == ShimMode::kParent || services.timeout_ms || !services.proxy.is_null() ||
-                   (services.agent.is_object() && !opts.foreground);
+  bool need_shim = mode == ShimMode::kParent || policy->timeout_ms || !policy->proxy.is_null() ||
+                   (agent.is_object() && !opts.foreground);
   if (need_shim) {
     nlohmann::json shim_config{{"id", opts.id},
                                {"mode", mode == ShimMode::kParent ? "parent" : "monitor"},
                                {"cgroup", record.cgroup},
-                               {"agent", services.agent},
+                               {"agent", agent},
                                // In a foreground run this process reaps the
                                // init and audits its exit status itself.
                                {"auditExit", !opts.foreground}};
-    if (services.timeout_ms) shim_config["timeoutMs"] = *services.timeout_ms;
+    if (policy->timeout_ms) shim_config["timeoutMs"] = *policy->timeout_ms;
     if (auto m = config->annotations.find(shim::kLogMaxBytesAnnotation);
         m != config->annotations.end()) {
       char* end = nullptr;
@@ -506,7 +494,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     if (!record.agent.empty()) {
       shim_config["auditFiles"] = audit_context(ctx, record, state_dir).files;
     }
-    if (!services.proxy.is_null()) shim_config["proxy"] = services.proxy;
+    if (!policy->proxy.is_null()) shim_config["proxy"] = policy->proxy;
     if (auto st = sys::write_file_atomic(state_dir + "/" + shim::kConfigFile, shim_config.dump());
         !st) {
       undo_cgroup();
@@ -577,7 +565,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
       st = sp.error();
     }
   }
-  record.shim_timeout = services.timeout_ms.has_value();
+  record.shim_timeout = policy->timeout_ms.has_value();
   record.creating = false;
   if (st) st = dir->write(record);
   if (st && !opts.pid_file.empty()) {
