@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "mxc/spec/text.hpp"
 #include "mxc/sys/file_util.hpp"
 
 namespace mxc::cli {
@@ -24,12 +25,8 @@ Command make_logs_command() {
             for (const std::string& file : {*path + ".1", *path}) {
               auto text_all = sys::read_file(file);
               if (!text_all) continue;
-              size_t pos = 0;
-              while (pos < text_all->size()) {
-                size_t nl = text_all->find('\n', pos);
-                if (nl == std::string::npos) nl = text_all->size();
-                std::string line = text_all->substr(pos, nl - pos);
-                pos = nl + 1;
+              for (auto line_view : spec::split_nonempty(*text_all, '\n')) {
+                std::string line(line_view);
                 if (json) {
                   std::printf("%s\n", line.c_str());
                   continue;

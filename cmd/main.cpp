@@ -6,6 +6,7 @@
 
 #include "command.hpp"
 #include "mxc/plugin.h"
+#include "mxc/spec/text.hpp"
 
 namespace mxc::cli {
 
@@ -67,13 +68,7 @@ void print_version() {
 
 std::vector<std::filesystem::path> split_dirs(const std::string& s) {
   std::vector<std::filesystem::path> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(':', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.emplace_back(s.substr(start, end - start));
-    start = end + 1;
-  }
+  for (auto dir : spec::split_nonempty(s, ':')) out.emplace_back(dir);
   return out;
 }
 

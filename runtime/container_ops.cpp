@@ -27,6 +27,7 @@
 #include "mxc/runtime/shim_protocol.hpp"
 #include "mxc/spec/config.hpp"
 #include "mxc/spec/state.hpp"
+#include "mxc/spec/text.hpp"
 #include "mxc/sys/cgroups.hpp"
 #include "mxc/sys/console.hpp"
 #include "mxc/sys/egress_bpf.hpp"
@@ -717,13 +718,8 @@ Result<std::vector<std::string>> audit_lines(const RuntimeContext& ctx, const st
     if (text.error().sys_errno == ENOENT) return out;
     return text.error();
   }
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t nl = text->find('\n', pos);
-    if (nl == std::string::npos) nl = text->size();
-    std::string line = text->substr(pos, nl - pos);
-    pos = nl + 1;
-    if (line.empty()) continue;
+  for (auto line_view : spec::split_nonempty(*text, '\n')) {
+    std::string line(line_view);
     if (!id.empty()) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (!j.is_object() || j.value("id", "") != id) continue;

@@ -1,6 +1,7 @@
 #include "mxc/runtime/plugin_manager.hpp"
 
 #include "mxc/runtime/container_id.hpp"
+#include "mxc/spec/text.hpp"
 
 #define BOOST_DLL_USE_STD_FS
 #include <dlfcn.h>
@@ -56,14 +57,7 @@ std::filesystem::path PluginManager::install_dir() {
 PluginManager::PluginManager(std::vector<std::filesystem::path> flag_dirs, const char* env_path)
     : dirs_(std::move(flag_dirs)) {
   if (env_path != nullptr) {
-    std::string s(env_path);
-    size_t start = 0;
-    while (start <= s.size()) {
-      size_t end = s.find(':', start);
-      if (end == std::string::npos) end = s.size();
-      if (end > start) dirs_.emplace_back(s.substr(start, end - start));
-      start = end + 1;
-    }
+    for (auto dir : spec::split_nonempty(env_path, ':')) dirs_.emplace_back(dir);
   }
   auto installed = install_dir();
   if (!installed.empty()) dirs_.push_back(installed);

@@ -1,6 +1,7 @@
 // Compiling the agent policy (policy_compile.hpp): source selection, host path
 // resolution, and the checks that need config.json.
 #include "mxc/runtime/policy_compile.hpp"
+#include "mxc/spec/text.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -90,13 +91,7 @@ bool exists_no_follow(const std::string& p) {
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
-  size_t pos = 1;
-  while (pos <= path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string::npos) end = path.size();
-    if (end > pos) parts.push_back(path.substr(pos, end - pos));
-    pos = end + 1;
-  }
+  for (auto part : spec::split_nonempty(path, '/')) parts.emplace_back(part);
   return parts;
 }
 

@@ -12,6 +12,7 @@
 #include "filesystem_policy.hpp"
 #include "mxc/plugin.hpp"
 #include "mxc/spec/config.hpp"
+#include "mxc/spec/text.hpp"
 #include "mxc/sys/console.hpp"
 #include "mxc/sys/file_util.hpp"
 #include "mxc/sys/proc_info.hpp"
@@ -31,12 +32,7 @@ int fail(char* err, size_t len, const mxc::Error& e) {
 std::vector<std::string> split_lines(const char* text) {
   std::vector<std::string> out;
   if (text == nullptr) return out;
-  std::string all = text;
-  size_t start = 0;
-  for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
-    if (nl > start) out.push_back(all.substr(start, nl - start));
-  }
-  if (start < all.size()) out.push_back(all.substr(start));
+  for (auto line : mxc::spec::split_nonempty(text, '\n')) out.emplace_back(line);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "mxc/spec/config.hpp"
+#include "mxc/spec/text.hpp"
 #include "spec_test_util.hpp"
 
 namespace {
@@ -470,6 +471,15 @@ BOOST_AUTO_TEST_CASE(known_lists) {
   }
   BOOST_TEST(mxc::spec::known_capabilities().size() == 41u);
   BOOST_TEST(mxc::spec::known_capabilities().back() == "CAP_CHECKPOINT_RESTORE");
+}
+
+BOOST_AUTO_TEST_CASE(split_nonempty_drops_empty_pieces) {
+  using V = std::vector<std::string_view>;
+  BOOST_TEST((mxc::spec::split_nonempty("a::b:", ':') == V{"a", "b"}));
+  BOOST_TEST((mxc::spec::split_nonempty("/x/y//z", '/') == V{"x", "y", "z"}));
+  BOOST_TEST((mxc::spec::split_nonempty("one\ntwo\n", '\n') == V{"one", "two"}));
+  BOOST_TEST(mxc::spec::split_nonempty("", ':').empty());
+  BOOST_TEST(mxc::spec::split_nonempty(":::", ':').empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
