@@ -18,7 +18,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$repo/build
 bytes=$((1 << 30))
 connects=1000
-rounds=3
+rounds=7
 extra=()
 json_out=
 while [[ $# -gt 0 ]]; do
@@ -48,9 +48,10 @@ python3 - "$result" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
 ratio, added = r["throughput_ratio"], r["added_median_us"]
-print(f"throughput, {r['bytes'] / 2**20:.0f} MiB best of {r['rounds']}: "
+print(f"throughput, {r['bytes'] / 2**20:.0f} MiB, median of {r['rounds']} rounds: "
       f"direct {r['direct_mib_s']:.0f} MiB/s, proxy {r['proxy_mib_s']:.0f} MiB/s, "
       f"ratio {ratio:.2f}  [target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'}]")
+print(f"  rounds, MiB/s: direct {r['direct_rounds_mib_s']}; proxy {r['proxy_rounds_mib_s']}")
 print(f"cpu seconds per GiB (client+proxy+sink): direct {r['direct_cpu_s_per_gib']:.2f}, "
       f"proxy {r['proxy_cpu_s_per_gib']:.2f}")
 d, p = r["direct_us"], r["proxy_us"]
