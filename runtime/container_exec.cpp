@@ -125,8 +125,7 @@ Result<int> exec_container(const RuntimeContext& ctx, const ExecOptions& opts) {
     return plugin_error("exec", c->record.backend, err);
   console_theirs.reset();
   if (!opts.pid_file.empty()) {
-    auto st = sys::write_file_atomic(opts.pid_file, std::to_string(out.pid), 0644);
-    if (!st) return st.error().context("--pid-file");
+    if (auto st = sys::write_pid_file(opts.pid_file, out.pid); !st) return st.error();
   }
   if (opts.detach) return 0;
   sys::UniqueFd pty_master;

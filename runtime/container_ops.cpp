@@ -355,6 +355,7 @@ Result<int> parse_signal(const std::string& text) {
 
 Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts) {
   MXC_TRY(validate_container_id(opts.id));
+  if (!opts.pid_file.empty()) MXC_TRY(sys::check_pid_file(opts.pid_file));
   std::error_code ec;
   auto bundle = std::filesystem::canonical(opts.bundle.empty() ? "." : opts.bundle, ec);
   if (ec) return make_error("bundle " + opts.bundle + ": " + ec.message());
@@ -515,6 +516,14 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   req.console_socket = opts.console_socket.empty() ? nullptr : opts.console_socket.c_str();
   req.flags =
       (opts.no_pivot ? MXC_CREATE_NO_PIVOT : 0u) | (opts.foreground ? MXC_CREATE_FOREGROUND : 0u);
+  // Nothing can look at a container that `run` starts at once, unless a hook
+  // or a shim service (the proxy's listener, the timeout) comes in between:
+  // the backend need not wait for its setup to finish before returning.
+  bool early_hooks =
+      config->hooks && (!config->hooks->prestart.empty() || !config->hooks->createRuntime.empty() ||
+                        !config->hooks->createContainer.empty());
+  if (opts.start_follows && opts.foreground && !need_shim && !early_hooks)
+    req.flags |= MXC_CREATE_START_FOLLOWS;
   req.console_fd = opts.console_fd;
   req.preserve_fds = opts.preserve_fds;
   req.cgroup_procs = cgroup ? cgroup_procs.c_str() : nullptr;
@@ -570,8 +579,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   record.creating = false;
   if (st) st = dir->write(record);
   if (st && !opts.pid_file.empty()) {
-    st = sys::write_file_atomic(opts.pid_file, std::to_string(*pid), 0644);
-    if (!st) st = st.error().context("--pid-file");
+    st = sys::write_pid_file(opts.pid_file, *pid);
   }
   if (!st) {
     Opened c{std::move(*dir), record, std::move(*plugin), "created"};
@@ -768,6 +776,7 @@ Result<int> wait_foreground(const ContainerRecord& record, const Plugin& plugin,
 Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_in, bool detach) {
   CreateOptions opts = opts_in;
   opts.foreground = !detach;
+  opts.start_follows = true;
   // In the foreground without --console-socket, a terminal is relayed to the
   // caller's own: the backend sends the pty master over this pair.
   sys::UniqueFd console_ours;

@@ -114,6 +114,7 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     lr.block_fd = block.get();
     lr.seccomp_fd = seccomp ? seccomp.get() : -1;
     lr.landlock_fd = scope ? scope.get() : -1;
+    lr.wait_for_setup = !(opt.foreground && (req->flags & MXC_CREATE_START_FOLLOWS) != 0);
     bw::Launched l = bw::launch_bwrap(lr);
     bw::Record r{l.bwrap_pid,    bw::start_time(l.bwrap_pid),
                  l.child_pid,    bw::start_time(l.child_pid),

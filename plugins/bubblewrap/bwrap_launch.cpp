@@ -16,7 +16,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
@@ -221,9 +220,16 @@ std::string find_bwrap() {
 bool bwrap_has_tmpfs_options(const std::string& bwrap) {
   // An option bwrap parses is a string literal in its binary: far cheaper
   // than running `bwrap --help` on every create.
-  std::ifstream in(bwrap, std::ios::binary);
-  std::string bin((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return bin.find(std::string("--size", 7)) != std::string::npos;
+  UniqueFd fd(::open(bwrap.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat sb {};
+  if (!fd || ::fstat(fd.get(), &sb) != 0 || sb.st_size <= 0) return false;
+  auto size = static_cast<size_t>(sb.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (map == MAP_FAILED) return false;
+  constexpr char kOption[] = "--size";  // with its NUL: the whole literal
+  bool found = ::memmem(map, size, kOption, sizeof kOption) != nullptr;
+  ::munmap(map, size);
+  return found;
 }
 
 Launched launch_bwrap(const LaunchRequest& req) {
@@ -284,6 +290,10 @@ Launched launch_bwrap(const LaunchRequest& req) {
   out.bwrap_pid = pid;
   out.child_pid = read_child_pid(info_r.get(), pid, guard);
   guard.set_child(out.child_pid);
+  if (!req.wait_for_setup) {
+    guard.release();
+    return out;
+  }
 
   // The report comes before bwrap builds the root; create must not return
   // (nor start run) until that worked, i.e. the child waits on the block fd.
@@ -297,7 +307,7 @@ Launched launch_bwrap(const LaunchRequest& req) {
   auto start = std::chrono::steady_clock::now();
   auto denied_since = start;
   constexpr long kMinPauseNs = 50'000, kMaxPauseNs = 1'000'000;
-  for (long pause = kMinPauseNs; !getenv("NOWAIT");) {
+  for (long pause = kMinPauseNs;;) {
     check_running(pid, guard);
     auto now = std::chrono::steady_clock::now();
     Blocked b = blocked_reading(out.child_pid, kBlockFd);

@@ -22,6 +22,9 @@ struct LaunchRequest {
   int block_fd = -1;                      // becomes kBlockFd
   int seccomp_fd = -1;                    // becomes kSeccompFd, if any
   int landlock_fd = -1;                   // a ruleset to restrict bwrap (and so the sandbox) with
+  // false: return once bwrap reported its child (start follows at once, and
+  // a setup failure shows as bwrap's exit status with its message on stderr).
+  bool wait_for_setup = true;
 };
 
 struct Launched {
@@ -30,7 +33,8 @@ struct Launched {
 };
 
 // Runs bwrap and returns once the sandbox is set up and its process waits on
-// the block fd; on failure nothing it started is left (killed and reaped).
+// the block fd (or, without wait_for_setup, once bwrap reported the child's
+// pid); on failure nothing it started is left (killed and reaped).
 Launched launch_bwrap(const LaunchRequest& req);
 
 }  // namespace mxc::bwrap

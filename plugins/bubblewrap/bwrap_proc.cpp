@@ -6,12 +6,12 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
+#include <string_view>
 
 namespace mxc::bwrap {
 
@@ -35,16 +35,27 @@ std::string read_small(const std::string& path) {
   return out;
 }
 
+// Whitespace-separated words. No iostreams in this plugin: the first stream
+// would initialise its own copy of libstdc++'s locales on every call.
+std::vector<std::string> words(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    size_t start = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > start) out.emplace_back(text.substr(start, i - start));
+  }
+  return out;
+}
+
 // The fields of /proc/PID/stat after the command name (which may hold spaces
 // and parentheses): fields[0] is the state (field 3).
 std::vector<std::string> stat_fields(pid_t pid) {
   std::string s = read_small("/proc/" + std::to_string(pid) + "/stat");
   auto close = s.rfind(')');
   if (close == std::string::npos) return {};
-  std::istringstream in(s.substr(close + 1));
-  std::vector<std::string> out;
-  for (std::string f; in >> f;) out.push_back(f);
-  return out;
+  return words(std::string_view(s).substr(close + 1));
 }
 
 std::vector<pid_t> all_pids() {
@@ -116,10 +127,9 @@ Blocked blocked_reading(pid_t pid, int fd) {
     return errno == ENOENT && alive(pid, 0) ? Blocked::kUnknowable : Blocked::kNo;
   }
   buf[n] = '\0';
-  std::istringstream in(buf);
-  std::string nr, arg0;
-  in >> nr >> arg0;
-  return nr == std::to_string(SYS_read) && std::strtol(arg0.c_str(), nullptr, 16) == fd
+  auto w = words(std::string_view(buf, static_cast<size_t>(n)));
+  return w.size() >= 2 && w[0] == std::to_string(SYS_read) &&
+                 std::strtol(w[1].c_str(), nullptr, 16) == fd
              ? Blocked::kYes
              : Blocked::kNo;
 }
@@ -139,13 +149,22 @@ std::string format_record(const Record& r) {
 }
 
 bool parse_record(const std::string& text, Record* r) {
-  std::istringstream in(text);
-  int started = 0;
-  if (!(in >> r->bwrap_pid >> r->bwrap_start >> r->child_pid >> r->child_start >> r->block_ino >>
-        started))
-    return false;
-  r->started = started != 0;
-  return true;
+  auto w = words(text);
+  if (w.size() < 6) return false;
+  uint64_t v[6];
+  for (size_t i = 0; i < 6; ++i) {
+    char* end = nullptr;
+    errno = 0;
+    v[i] = std::strtoull(w[i].c_str(), &end, 10);
+    if (errno != 0 || end == w[i].c_str() || *end != '\0') return false;
+  }
+  r->bwrap_pid = static_cast<pid_t>(v[0]);
+  r->bwrap_start = v[1];
+  r->child_pid = static_cast<pid_t>(v[2]);
+  r->child_start = v[3];
+  r->block_ino = v[4];
+  r->started = v[5] != 0;
+  return r->bwrap_pid > 0 && r->child_pid > 0;
 }
 
 }  // namespace
@@ -157,9 +176,9 @@ void write_record(const std::string& state_dir, const Record& r) {
   std::string path = record_path(state_dir);
   std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) fail_errno("write " + tmp);
+    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!out || ::write(out.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      fail_errno("write " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno("rename " + tmp);
 }
@@ -168,10 +187,7 @@ bool read_record(const std::string& state_dir, Record* r) {
   char buf[256];
   ssize_t n = ::getxattr(state_dir.c_str(), kRecordXattr, buf, sizeof buf - 1);
   if (n > 0) return parse_record(std::string(buf, static_cast<size_t>(n)), r);
-  std::ifstream in(record_path(state_dir));
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_record(text.str(), r);
+  return parse_record(read_small(record_path(state_dir)), r);
 }
 
 }  // namespace mxc::bwrap

@@ -1,6 +1,7 @@
 #include "mxc/sys/file_util.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mxc/sys/unique_fd.hpp"
@@ -52,6 +53,22 @@ Status write_file_atomic(const std::string& path, const std::string& content, in
     int err = errno;
     ::unlink(tmp.c_str());
     return sys_error("write " + path, err);
+  }
+  return {};
+}
+
+Status check_pid_file(const std::string& path) {
+  struct stat sb {};
+  if (::lstat(path.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    return make_error("--pid-file: " + path + ": exists and is not a regular file");
+  }
+  return {};
+}
+
+Status write_pid_file(const std::string& path, long pid) {
+  MXC_TRY(check_pid_file(path));
+  if (auto st = write_file_atomic(path, std::to_string(pid), 0644); !st) {
+    return st.error().context("--pid-file");
   }
   return {};
 }

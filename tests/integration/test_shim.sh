@@ -102,6 +102,18 @@ assert_nothing_left "pid file in a missing directory"
 run_cmd rt state "$id"
 assert_ne 0 "$RC" "state of the refused container fails: it does not exist"
 
+# --pid-file naming a device (or a directory): refused before anything runs,
+# and the device is still a device (an atomic rename would have replaced it).
+mknod "$WORK/null-dev" c 1 3
+run_cmd rt create -b "$b" --pid-file "$WORK/null-dev" "$id"
+assert_ne 0 "$RC" "create with a pid file that is a device fails"
+assert_one_line_error "pid file that is a device" "not a regular file"
+assert_eq "c" "$(stat -c %F "$WORK/null-dev" | cut -c1)" "the device is left as it was"
+assert_nothing_left "pid file that is a device"
+run_cmd rt run -b "$b" --pid-file "$WORK" "$id"
+assert_ne 0 "$RC" "run with a pid file that is a directory fails"
+assert_one_line_error "pid file that is a directory" "not a regular file"
+
 # A second start: one line, and state still says running.
 id=$(cid twice)
 rt run -d -b "$b" "$id"

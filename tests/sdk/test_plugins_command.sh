@@ -28,7 +28,7 @@ expect() {  # FILE REASON-SUBSTRING: exactly one line names FILE, with REASON
 }
 expect "$fixtures/libnotelf.so" "not a shared library"
 expect "$fixtures/libno_entry.so" "no entry point mxc_plugin_entry"
-expect "$fixtures/libwrong_abi.so" "ABI 2.0 is incompatible with the runtime's ABI 1.1"
+expect "$fixtures/libwrong_abi.so" "ABI 2.0 is incompatible with the runtime's ABI 1.2"
 expect "$fixtures/libincomplete.so" "incomplete table (no create, wait)"
 expect "$fixtures/libmisnamed.so" "calls itself \"someone-else\""
 expect "$shadow/libprocesscontainer.so" "shadowed by $installed/libprocesscontainer.so"

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define MXC_PLUGIN_ABI_MAJOR 1
-#define MXC_PLUGIN_ABI_MINOR 1
+#define MXC_PLUGIN_ABI_MINOR 2
 #define MXC_PLUGIN_ENTRY_SYMBOL "mxc_plugin_entry"
 
 /* Flags for mxc_create_request.flags. */
@@ -37,6 +37,12 @@ extern "C" {
  * Plugins built for ABI 1.0 do not know the flag: their containers outlive a
  * killed shim. */
 #define MXC_CREATE_DIE_WITH_PARENT 0x4u
+/* ABI 1.2: start() follows create() at once and nothing looks at the created
+ * container in between (a foreground `run` without hooks or shim services):
+ * create() may return before the container's setup is complete, and a setup
+ * failure may surface as the process's exit status instead of an error from
+ * create(). Only ever set together with MXC_CREATE_FOREGROUND. */
+#define MXC_CREATE_START_FOLLOWS 0x8u
 
 typedef struct mxc_create_request {
   uint32_t struct_size;       /* sizeof(mxc_create_request) as the runtime knows it */

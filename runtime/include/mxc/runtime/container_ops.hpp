@@ -33,9 +33,10 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string pid_file;
   std::string console_socket;
-  int console_fd = -1;        // a connected socket for the pty master (foreground run)
-  unsigned preserve_fds = 0;  // fds 3 .. 3+N-1 pass to the container process
-  bool foreground = false;    // `run` without --detach: this process will wait for it
+  int console_fd = -1;         // a connected socket for the pty master (foreground run)
+  unsigned preserve_fds = 0;   // fds 3 .. 3+N-1 pass to the container process
+  bool foreground = false;     // `run` without --detach: this process will wait for it
+  bool start_follows = false;  // `run`: start() comes right after create()
   bool no_pivot = false;
   std::string policy_file;  // --policy FILE (JSON or YAML)
   std::string workspace;    // --workspace DIR: ${WORKSPACE} in the policy

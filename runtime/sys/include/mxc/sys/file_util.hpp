@@ -16,4 +16,11 @@ Result<std::string> read_file(const std::string& path);
 // over `path`, so readers see the old or the new content, never a mix.
 Status write_file_atomic(const std::string& path, const std::string& content, int mode = 0600);
 
+// --pid-file: the pid, written atomically (mode 0644). Refuses a path that
+// exists as anything but a regular file: the rename would replace it (a
+// device such as /dev/null, a directory, a socket).
+Status write_pid_file(const std::string& path, long pid);
+// The same refusal, for checking before anything is started.
+Status check_pid_file(const std::string& path);
+
 }  // namespace mxc::sys
