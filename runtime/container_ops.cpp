@@ -353,7 +353,9 @@ Result<int> parse_signal(const std::string& text) {
   return make_error("unknown signal " + quote_untrusted(text));
 }
 
-Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts) {
+Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts,
+                               bool* start_follows) {
+  if (start_follows != nullptr) *start_follows = false;
   MXC_TRY(validate_container_id(opts.id));
   if (!opts.pid_file.empty()) MXC_TRY(sys::check_pid_file(opts.pid_file));
   std::error_code ec;
@@ -522,8 +524,10 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   bool early_hooks =
       config->hooks && (!config->hooks->prestart.empty() || !config->hooks->createRuntime.empty() ||
                         !config->hooks->createContainer.empty());
-  if (opts.start_follows && opts.foreground && !need_shim && !early_hooks)
+  if (opts.start_follows && opts.foreground && !need_shim && !early_hooks) {
     req.flags |= MXC_CREATE_START_FOLLOWS;
+    if (start_follows != nullptr) *start_follows = true;
+  }
   req.console_fd = opts.console_fd;
   req.preserve_fds = opts.preserve_fds;
   req.cgroup_procs = cgroup ? cgroup_procs.c_str() : nullptr;
@@ -591,11 +595,11 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   return *pid;
 }
 
-Status start_container(const RuntimeContext& ctx, const std::string& id) {
+Status start_container(const RuntimeContext& ctx, const std::string& id, bool after_create) {
   auto c = open_container(ctx, id);
   if (!c) return c.error();
   std::string dir = c->dir.path().string();
-  if (c->status != "created") {
+  if (c->status != "created" && !after_create) {
     return make_error("cannot start container " + quote_untrusted(id) + ": it is " + c->status +
                       ", not created" + shim_note(c->record, dir));
   }
@@ -789,7 +793,8 @@ Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_i
     console_theirs.reset(sv[1]);
     opts.console_fd = sv[1];
   }
-  auto pid = create_container(ctx, opts);
+  bool start_follows = false;
+  auto pid = create_container(ctx, opts, &start_follows);
   console_theirs.reset();
   if (!pid) return pid.error();
   sys::UniqueFd pty_master;
@@ -807,7 +812,7 @@ Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_i
       pty_master = std::move(*fd);
     }
   }
-  if (auto st = start_container(ctx, opts.id); !st) {
+  if (auto st = start_container(ctx, opts.id, start_follows); !st) {
     (void)delete_container(ctx, opts.id, true);
     return st.error();
   }

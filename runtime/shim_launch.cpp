@@ -73,6 +73,17 @@ sys::UniqueFd forward_target(int fd) {
   return sys::UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
 }
 
+// Copies what `from` (a pipe whose writers are gone or idle) holds now to
+// `to` (if open), without waiting for more.
+void pass_on_pending(int from, int to) {
+  if (::fcntl(from, F_SETFL, O_NONBLOCK) != 0) return;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(from, buf, sizeof buf)) > 0) {
+    if (to >= 0) (void)!::write(to, buf, static_cast<size_t>(n));
+  }
+}
+
 // Reads the shim's two reports: "P<pid>" (the init, or the shim's own pid in
 // monitor mode), then "R" once it serves.
 Result<pid_t> read_reports(int fd, const char* who, bool* ready) {
@@ -188,7 +199,13 @@ Result<ShimProcess> launch_parent_shim(const std::string& state_dir, bool hold_c
       console_theirs.reset(sv[1]);
     }
     auto pid = create(hold_console ? console_theirs.get() : -1);
-    if (!pid) child_fail(report, pid.error().message);
+    if (!pid) {
+      // What the backend's helpers said on their way out (bwrap's reason) is
+      // in the pipes no shim will read: pass it on before the error line.
+      pass_on_pending(out_r.get(), fwd_out.get());
+      pass_on_pending(err_r.get(), fwd_err.get());
+      child_fail(report, pid.error().message);
+    }
     console_theirs.reset();
     sys::UniqueFd master;
     if (hold_console) {

@@ -7,7 +7,10 @@
 // status. That process blocks reading a pipe (--block-fd) until start()
 // writes a byte. The pipe is anonymous (no file to create, see
 // bwrap_proc.hpp) and opened read-write by the process itself, so that it
-// never sees EOF; start() reaches it as /proc/PID/fd/3.
+// never sees EOF; start() reaches it as /proc/PID/fd/3. In a foreground run
+// that the runtime starts at once (MXC_CREATE_START_FOLLOWS) there is no pipe:
+// the command runs as soon as bwrap has built the sandbox, as with plain
+// bwrap, and start() has nothing left to do.
 //
 // The pid given to the runtime: the sandboxed process, as the host sees it
 // (what `state` reports and `kill` signals) — except in a foreground run,
@@ -77,6 +80,7 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
         req->struct_size >= offsetof(mxc_create_request, console_fd) + sizeof req->console_fd &&
         req->console_fd >= 0;
     opt.foreground = (req->flags & MXC_CREATE_FOREGROUND) != 0 || has_console_fd;
+    opt.autostart = opt.foreground && (req->flags & MXC_CREATE_START_FOLLOWS) != 0;
     std::string bwrap = bw::find_bwrap();
     bw::Policy policy = bw::parse_policy(req->policy_json != nullptr ? req->policy_json : "{}");
     opt.policy = &policy;
@@ -96,14 +100,17 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
 
     // The start pipe, reopened read-write: bwrap's read then blocks for data
     // and never returns at EOF (both ends are its own).
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) bw::fail_errno("pipe");
-    bw::UniqueFd pipe_r(pipe_fds[0]), pipe_w(pipe_fds[1]);
-    bw::UniqueFd block(
-        ::open(("/proc/self/fd/" + std::to_string(pipe_r.get())).c_str(), O_RDWR | O_CLOEXEC));
-    if (!block) bw::fail_errno("open the start pipe read-write");
+    bw::UniqueFd block;
     struct stat pipe_st {};
-    if (::fstat(block.get(), &pipe_st) != 0) bw::fail_errno("fstat the start pipe");
+    if (!opt.autostart) {
+      int pipe_fds[2];
+      if (::pipe2(pipe_fds, O_CLOEXEC) != 0) bw::fail_errno("pipe");
+      bw::UniqueFd pipe_r(pipe_fds[0]), pipe_w(pipe_fds[1]);
+      block.reset(
+          ::open(("/proc/self/fd/" + std::to_string(pipe_r.get())).c_str(), O_RDWR | O_CLOEXEC));
+      if (!block) bw::fail_errno("open the start pipe read-write");
+      if (::fstat(block.get(), &pipe_st) != 0) bw::fail_errno("fstat the start pipe");
+    }
 
     bw::LaunchRequest lr;
     lr.bwrap = bwrap;
@@ -114,11 +121,11 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
     lr.block_fd = block.get();
     lr.seccomp_fd = seccomp ? seccomp.get() : -1;
     lr.landlock_fd = scope ? scope.get() : -1;
-    lr.wait_for_setup = !(opt.foreground && (req->flags & MXC_CREATE_START_FOLLOWS) != 0);
+    lr.wait_for_setup = !opt.autostart;
     bw::Launched l = bw::launch_bwrap(lr);
     bw::Record r{l.bwrap_pid,    bw::start_time(l.bwrap_pid),
                  l.child_pid,    bw::start_time(l.child_pid),
-                 pipe_st.st_ino, false};
+                 pipe_st.st_ino, opt.autostart};
     try {
       bw::write_record(req->state_dir, r);
     } catch (...) {
@@ -135,6 +142,8 @@ int bw_create(const mxc_create_request* req, mxc_create_result* out, char* err, 
 int bw_start(const mxc_container_ref* ref, char* err, size_t len) {
   return guard(err, len, [&] {
     bw::Record r = load(ref);
+    // Started by create() (no start pipe): running, or even done, already.
+    if (r.started && r.block_ino == 0) return 0;
     if (!bw::alive(r.child_pid, r.child_start)) bw::fail("the container's process has exited");
     if (r.started) bw::fail("the container has been started already");
     // Non-blocking: the sandbox holds the pipe open for reading, so this

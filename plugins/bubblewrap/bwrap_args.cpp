@@ -134,7 +134,8 @@ class Builder {
       add({"--file-label", label.get<std::string>()});
     if (opt_.seccomp) add({"--seccomp", std::to_string(kSeccompFd)});
     // The start pipe and the pid report (see bwrap_launch.cpp).
-    add({"--block-fd", std::to_string(kBlockFd), "--info-fd", std::to_string(kInfoFd)});
+    if (!opt_.autostart) add({"--block-fd", std::to_string(kBlockFd)});
+    add({"--info-fd", std::to_string(kInfoFd)});
     // No TIOCSTI into the caller's terminal.
     add({"--new-session"});
     // Only a caller that stays (a foreground run) may own the sandbox's life;

@@ -24,6 +24,7 @@ struct ArgsOptions {
   uid_t euid = 0;      // who runs bwrap: root or not decides the user namespace
   gid_t egid = 0;
   bool foreground = false;         // the caller waits: tie the sandbox to it
+  bool autostart = false;          // no start pipe: the command runs at once
   bool tmpfs_options = false;      // bwrap understands --size and --perms
   bool seccomp = false;            // a filter waits at kSeccompFd
   const Policy* policy = nullptr;  // the agent policy, if any

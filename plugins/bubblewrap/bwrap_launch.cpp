@@ -148,7 +148,8 @@ UniqueFd high_fd(int fd) {
         ::syscall(SYS_landlock_restrict_self, req.landlock_fd, 0) != 0)
       child_fail(errfd, "policy: landlock_restrict_self");
   }
-  if (::dup2(block, kBlockFd) < 0 || ::dup2(info, kInfoFd) < 0 ||
+  if ((block >= 0 ? ::dup2(block, kBlockFd) < 0 : (::close(kBlockFd), false)) ||
+      ::dup2(info, kInfoFd) < 0 ||
       (seccomp >= 0 ? ::dup2(seccomp, kSeccompFd) < 0 : (::close(kSeccompFd), false)) ||
       ::dup3(errfd, kErrPipeFd, O_CLOEXEC) < 0)
     child_fail(errfd, "dup2");
@@ -244,7 +245,8 @@ Launched launch_bwrap(const LaunchRequest& req) {
   UniqueFd info_r(info_pipe[0]), info_w0(info_pipe[1]);
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail_errno("pipe");
   UniqueFd err_r(err_pipe[0]), err_w0(err_pipe[1]);
-  UniqueFd block = high_fd(req.block_fd);
+  UniqueFd block;
+  if (req.block_fd >= 0) block = high_fd(req.block_fd);
   UniqueFd info_w = high_fd(info_w0.get());
   UniqueFd err_w = high_fd(err_w0.get());
   UniqueFd seccomp;
@@ -257,7 +259,9 @@ Launched launch_bwrap(const LaunchRequest& req) {
   // which fork() paid for on every create (~1 ms). The child runs on its own
   // stack with every signal blocked until it has reset their handlers, and
   // touches nothing of ours but its arguments.
-  SpawnArgs sa{&req, &argv, block.get(), info_w.get(), seccomp ? seccomp.get() : -1, err_w.get()};
+  SpawnArgs sa{
+      &req,       &argv, block ? block.get() : -1, info_w.get(), seccomp ? seccomp.get() : -1,
+      err_w.get()};
   constexpr size_t kStack = 256 * 1024;
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

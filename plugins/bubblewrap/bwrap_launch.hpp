@@ -19,7 +19,7 @@ struct LaunchRequest {
   std::string bwrap;
   const Plan* plan = nullptr;
   std::vector<std::string> cgroup_procs;  // joined before exec, so bwrap and the sandbox are in
-  int block_fd = -1;                      // becomes kBlockFd
+  int block_fd = -1;                      // becomes kBlockFd (none: the command runs at once)
   int seccomp_fd = -1;                    // becomes kSeccompFd, if any
   int landlock_fd = -1;                   // a ruleset to restrict bwrap (and so the sandbox) with
   // false: return once bwrap reported its child (start follows at once, and

@@ -143,6 +143,20 @@ assert_contains "$OUT" "Operation not permitted" "seccomp: mkdir fails with EPER
 assert_contains "$OUT" "rc=1" "seccomp: mkdir exits non-zero"
 assert_contains "$OUT" "touched" "seccomp: other syscalls still work"
 
+# ---- a setup failure only bwrap sees ----------------------------------------
+# create: an error naming bwrap's reason, nothing left. run (which skips the
+# create/start barrier, MXC_CREATE_START_FOLLOWS): bwrap's own one-line reason
+# on stderr, a non-zero exit, nothing left either.
+bw_bundle "$WORK/filedir" '.mounts += [{destination: "/etc", type: "bind", source: "/etc/hostname", options: ["rbind"]}]'
+run_cmd rt create -b "$WORK/filedir" "$(cid filedir)"
+assert_ne 0 "$RC" "a file bound over a directory: create fails"
+assert_contains "$ERR" "bwrap: Can't create file at /etc" "create reports bwrap's reason"
+assert_eq "no" "$([ -d "$ROOT/$(cid filedir)" ] && echo yes || echo no)" "create: no state dir left"
+run_cmd rt run -b "$WORK/filedir" "$(cid filedir)"
+assert_eq 1 "$RC" "a file bound over a directory: run exits 1"
+assert_eq "bwrap: Can't create file at /etc: Is a directory" "$ERR" "run shows bwrap's one-line reason"
+assert_eq "no" "$([ -d "$ROOT/$(cid filedir)" ] && echo yes || echo no)" "run: no state dir left"
+
 # ---- refused configurations -------------------------------------------------
 refused() { # NAME JQ-FILTER ERROR-REGEX
   bw_bundle "$WORK/$1" "$2"

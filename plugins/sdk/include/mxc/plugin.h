@@ -38,10 +38,12 @@ extern "C" {
  * killed shim. */
 #define MXC_CREATE_DIE_WITH_PARENT 0x4u
 /* ABI 1.2: start() follows create() at once and nothing looks at the created
- * container in between (a foreground `run` without hooks or shim services):
- * create() may return before the container's setup is complete, and a setup
- * failure may surface as the process's exit status instead of an error from
- * create(). Only ever set together with MXC_CREATE_FOREGROUND. */
+ * container in between (a foreground `run` without hooks or shim services).
+ * create() may return before the container's setup is complete, or even run
+ * the process at once (start() then succeeds doing nothing, also if the
+ * process has exited since); a setup failure may surface as the process's
+ * exit status instead of an error from create(). Only ever set together with
+ * MXC_CREATE_FOREGROUND; a plugin may ignore it. */
 #define MXC_CREATE_START_FOLLOWS 0x8u
 
 typedef struct mxc_create_request {

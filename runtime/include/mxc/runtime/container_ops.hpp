@@ -46,8 +46,13 @@ struct CreateOptions {
 inline constexpr const char* kBackendAnnotation = "mxc.isolation.backend";
 inline constexpr const char* kDefaultBackend = "processcontainer";
 
-Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts);
-Status start_container(const RuntimeContext& ctx, const std::string& id);
+// `start_follows`, if given, says whether the backend was told that start()
+// comes at once (MXC_CREATE_START_FOLLOWS): it may have started the process.
+Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts,
+                               bool* start_follows = nullptr);
+// `after_create`: the start that create_container promised (the container
+// may already be running, or done).
+Status start_container(const RuntimeContext& ctx, const std::string& id, bool after_create = false);
 // The OCI state of a container, plus runc's extra fields (rootfs, created, owner).
 Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::string& id);
 Status kill_container(const RuntimeContext& ctx, const std::string& id, int signal, bool all);
