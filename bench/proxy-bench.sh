@@ -5,7 +5,9 @@
 # (bench/proxy_bench_main.cpp, built as a target of shim/proxy/).
 #
 #   bench/proxy-bench.sh [--build-dir DIR] [--bytes N] [--connects N] [--rounds N]
-#                        [--copy] [--json FILE]
+#                        [--splice] [--pipe-bytes N] [--json FILE]
+# (the proxy's tunnel: recv/send through a buffer growing up to --pipe-bytes,
+# 2 MiB by default; --splice: splice(2) through a pipe of that size instead)
 #
 # Targets (issue 5, item 9): throughput >= 80% of direct; added latency < 1 ms median.
 # Note: all three parties (client, proxy, sink) run on this machine; the proxied
@@ -28,8 +30,10 @@ while [[ $# -gt 0 ]]; do
     --connects) connects=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --copy) extra+=(--copy); shift ;;
+    --splice) extra+=(--splice); shift ;;
+    --pipe-bytes) extra+=(--pipe-bytes "$2"); shift 2 ;;
     --json) json_out=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "proxy-bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -190,7 +190,7 @@ double percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);  // splice(2) into a reset socket raises it
+  std::signal(SIGPIPE, SIG_IGN);  // splice(2) into a reset socket raises it (--splice)
   uint64_t bytes = 1ull << 30;
   int connects = 1000;
   int rounds = 3;
@@ -213,14 +213,17 @@ int main(int argc, char** argv) {
       rounds = std::stoi(next());
     } else if (a == "--copy") {
       opts.splice = false;
+    } else if (a == "--splice") {
+      opts.splice = true;
     } else if (a == "--pipe-bytes") {
       opts.pipe_bytes = std::stoull(next());
     } else if (a == "--json") {
       json = true;
     } else {
-      std::fprintf(stderr,
-                   "usage: mxc-proxy-bench [--bytes N] [--connects N] [--rounds N] [--copy]"
-                   " [--pipe-bytes N] [--json]\n");
+      std::fprintf(
+          stderr,
+          "usage: mxc-proxy-bench [--bytes N] [--connects N] [--rounds N] [--copy | --splice]"
+          " [--pipe-bytes N] [--json]\n");
       return 2;
     }
   }

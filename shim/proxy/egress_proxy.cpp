@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -27,8 +29,13 @@ namespace {
 
 class Session;
 
-// Splices per turn before yielding to other connections on the io_context.
-constexpr int kSpliceTurns = 16;
+// Reads and writes per turn before yielding to other connections on the io_context.
+constexpr int kPumpTurns = 16;
+// Copy mode: a direction's buffer starts at this size and doubles (up to
+// ProxyOptions::pipe_bytes) while recv(2) fills it whole.
+constexpr size_t kMinBuffer = 64 * 1024;
+// Free buffers kept per size for the next tunnel that reads.
+constexpr size_t kPoolKeep = 2;
 constexpr size_t kReadChunk = 4096;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
@@ -54,6 +61,35 @@ class Pipe {
   int fds_[2] = {-1, -1};
 };
 
+// Copy-mode buffers, by power-of-two size. A direction holds one only while it
+// has bytes in flight, so idle and interactive tunnels hold none, and a bulk
+// transfer does not pay for malloc and page faults on every read.
+class BufferPool {
+ public:
+  struct Buffer {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+  };
+  Buffer acquire(size_t size) {
+    auto& free = free_[size];
+    if (!free.empty()) {
+      Buffer b = std::move(free.back());
+      free.pop_back();
+      return b;
+    }
+    return Buffer{std::make_unique_for_overwrite<char[]>(size), size};
+  }
+  void release(Buffer& b) {
+    if (!b.data) return;
+    auto& free = free_[b.size];
+    if (free.size() < kPoolKeep) free.push_back(std::move(b));
+    b = Buffer{};
+  }
+
+ private:
+  std::map<size_t, std::vector<Buffer>> free_;
+};
+
 // Connection refused / unreachable / other, for the SOCKS5 reply.
 socks5::Reply socks_reply_for(const error_code& ec) {
   if (ec == net::error::connection_refused) return socks5::kConnectionRefused;
@@ -76,6 +112,7 @@ struct EgressProxy::State {
   DomainRules rules;
   std::function<void(const Event&)> on_event;
   ProxyOptions opts;
+  BufferPool buffers;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
   uint64_t next_id = 0;
   bool stopped = false;
@@ -97,7 +134,11 @@ class Session : public std::enable_shared_from_this<Session> {
         timer_(client_.get_executor()),
         up_(client_, upstream_, event_.bytes_up),
         down_(upstream_, client_, event_.bytes_down) {}
-  ~Session() { st_->sessions.erase(id_); }
+  ~Session() {
+    st_->buffers.release(up_.buf);
+    st_->buffers.release(down_.buf);
+    st_->sessions.erase(id_);
+  }
 
   void start() {
     error_code ec;
@@ -120,7 +161,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   // One direction of the tunnel: `prefix` is written first (bytes the proxy
-  // already read), then splice(2) moves the rest through a pipe in the kernel.
+  // already read), then recv/send through a buffer (or splice(2) through a
+  // pipe) moves the rest.
   struct Pump {
     Pump(tcp::socket& source, tcp::socket& sink, uint64_t& counter)
         : from(source), to(sink), bytes(counter) {}
@@ -129,8 +171,9 @@ class Session : public std::enable_shared_from_this<Session> {
     uint64_t& bytes;
     Pipe pipe;                    // splice mode: bytes in flight live here
     bool prefix_counted = false;  // the prefix's bytes are in `bytes` already
-    std::vector<char> buf;        // copy mode: or here, from buf[off]
+    BufferPool::Buffer buf;       // copy mode: or here, from buf.data[off]
     size_t off = 0;
+    size_t want = kMinBuffer;  // copy mode: the next buffer's size
     std::string prefix;
     size_t in_pipe = 0;  // bytes read from `from`, not yet written to `to`
     bool eof = false;
@@ -395,6 +438,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!st_->opts.splice) break;
       if (auto s = p->pipe.open(st_->opts.pipe_bytes); !s) return fail(s.error().message);
     }
+    for (Pump* p : {&up_, &down_}) p->want = std::min(kMinBuffer, st_->opts.pipe_bytes);
     last_activity_ = std::chrono::steady_clock::now();
     watch_idle();
     for (Pump* p : {&up_, &down_}) {
@@ -430,9 +474,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return ::splice(p.from.native_handle(), nullptr, p.pipe.write_end(), nullptr,
                       st_->opts.pipe_bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     }
-    if (p.buf.empty()) p.buf.resize(st_->opts.pipe_bytes);
+    // Called with nothing in flight: a buffer of the size wanted now.
+    if (p.buf.size != p.want) {
+      st_->buffers.release(p.buf);
+      p.buf = st_->buffers.acquire(p.want);
+    }
     p.off = 0;
-    return ::recv(p.from.native_handle(), p.buf.data(), p.buf.size(), 0);
+    ssize_t n = ::recv(p.from.native_handle(), p.buf.data.get(), p.buf.size, 0);
+    if (n == static_cast<ssize_t>(p.buf.size) && p.want < st_->opts.pipe_bytes) {
+      p.want = std::min(p.want * 2, st_->opts.pipe_bytes);
+    }
+    return n;
   }
 
   // Writes what fill() read to p.to; the result as write(2)'s.
@@ -441,7 +493,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return ::splice(p.pipe.read_end(), nullptr, p.to.native_handle(), nullptr, p.in_pipe,
                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     }
-    ssize_t n = ::send(p.to.native_handle(), p.buf.data() + p.off, p.in_pipe, MSG_NOSIGNAL);
+    ssize_t n = ::send(p.to.native_handle(), p.buf.data.get() + p.off, p.in_pipe, MSG_NOSIGNAL);
     if (n > 0) p.off += static_cast<size_t>(n);
     return n;
   }
@@ -449,7 +501,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Moves bytes from p.from to p.to until either would block, then waits for readiness.
   void pump(Pump& p) {
     if (closed_ || p.done) return;
-    for (int turn = 0; turn < kSpliceTurns; ++turn) {
+    for (int turn = 0; turn < kPumpTurns; ++turn) {
       if (p.in_pipe > 0) {
         ssize_t n = flush(p);
         if (n > 0) {
@@ -464,6 +516,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (p.eof) {
         p.done = true;
+        st_->buffers.release(p.buf);
         error_code ec;
         p.to.shutdown(tcp::socket::shutdown_send, ec);
         if (up_.done && down_.done) return close();
@@ -482,7 +535,10 @@ class Session : public std::enable_shared_from_this<Session> {
         continue;
       }
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) return wait(p, p.from, tcp::socket::wait_read);
+      if (errno == EAGAIN) {
+        st_->buffers.release(p.buf);  // nothing in flight: hold no memory while waiting
+        return wait(p, p.from, tcp::socket::wait_read);
+      }
       return fail(std::string("read from peer: ") + std::strerror(errno));
     }
     net::post(client_.get_executor(), [self = shared_from_this(), &p] { self->pump(p); });

@@ -15,6 +15,8 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -260,6 +262,61 @@ Fd socks_hello(uint16_t proxy_port) {
   Fd c = connect_to(proxy_port);
   send_all(c.get(), std::string("\x05\x01\x00", 3));
   BOOST_REQUIRE(recv_n(c.get(), 2) == std::string("\x05\x00", 2));
+  return c;
+}
+
+// The tunnel modes the tests run in: 0 copy (the default), 1 splice(2),
+// 2 copy with a buffer smaller than the first one and not a power of two.
+ProxyOptions tunnel_mode(int mode) {
+  ProxyOptions opts;
+  opts.splice = mode == 1;
+  if (mode == 2) opts.pipe_bytes = 3000;
+  return opts;
+}
+
+// FNV-1a over a byte stream, to compare what arrived with what was sent.
+struct Checksum {
+  uint64_t h = 14695981039346656037ull;
+  void add(std::string_view d) {
+    for (unsigned char c : d) h = (h ^ c) * 1099511628211ull;
+  }
+};
+
+// `n` pseudo-random bytes from `seed` (xorshift), the same on both sides.
+std::string pattern(size_t n, uint64_t seed) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    out[i] = static_cast<char>(seed);
+  }
+  return out;
+}
+
+size_t open_fds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Sends without throwing (for server threads, where a peer may reset).
+bool send_quiet(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+const std::string kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+// CONNECT through the proxy; fails the test unless it answers 200.
+Fd open_tunnel(uint16_t proxy_port, uint16_t target_port) {
+  Fd c = connect_to(proxy_port);
+  send_all(c.get(), connect_head("echo.test:" + std::to_string(target_port)));
+  BOOST_REQUIRE(recv_n(c.get(), kEstablished.size()) == kEstablished);
   return c;
 }
 
@@ -557,6 +614,195 @@ BOOST_DATA_TEST_CASE(upstream_reset_mid_tunnel_closes_and_reports,
   BOOST_TEST((e.reason.find("write to peer") != std::string::npos ||
               e.reason.find("read from peer") != std::string::npos),
              e.reason);
+}
+
+BOOST_DATA_TEST_CASE(tunnel_64mib_each_way_intact, boost::unit_test::data::make({0, 1, 2}), mode) {
+  Server up(echo);
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  Fd c = open_tunnel(rig.port(), up.port());
+  const size_t total = 64u << 20;
+  const std::string chunk = pattern(1 << 20, 42);
+  Checksum sent, got;
+  for (size_t i = 0; i < total; i += chunk.size()) sent.add(chunk);
+  std::thread writer([fd = c.get(), &chunk, total] {
+    for (size_t i = 0; i < total; i += chunk.size()) send_all(fd, chunk);
+    ::shutdown(fd, SHUT_WR);
+  });
+  size_t received = 0;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = ::recv(c.get(), buf, sizeof buf, 0)) > 0) {
+    got.add(std::string_view(buf, static_cast<size_t>(n)));
+    received += static_cast<size_t>(n);
+  }
+  writer.join();
+  BOOST_TEST(received == total);
+  BOOST_TEST(got.h == sent.h);
+  auto e = rig.wait_event(1);
+  BOOST_TEST(e.bytes_up == total);
+  BOOST_TEST(e.bytes_down == total);
+  BOOST_TEST(e.reason == "network.allowDomains: echo.test");
+}
+
+// The client half-closes while megabytes are still on their way to a server
+// that reads late; the server's answer after that EOF still arrives whole.
+BOOST_DATA_TEST_CASE(client_half_close_with_bytes_in_flight, boost::unit_test::data::make({0, 1}),
+                     mode) {
+  const std::string tail = pattern(1 << 20, 7);
+  Server up([&tail](int fd) {
+    std::this_thread::sleep_for(300ms);
+    Checksum sum;
+    size_t total = 0;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      sum.add(std::string_view(buf, static_cast<size_t>(n)));
+      total += static_cast<size_t>(n);
+    }
+    send_quiet(fd, std::to_string(total) + " " + std::to_string(sum.h) + "\n" + tail);
+  });
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  Fd c = open_tunnel(rig.port(), up.port());
+  const std::string data = pattern(8u << 20, 99);
+  send_all(c.get(), data);
+  ::shutdown(c.get(), SHUT_WR);
+  Checksum sent;
+  sent.add(data);
+  std::string answer = recv_until_eof(c.get());
+  std::string head = std::to_string(data.size()) + " " + std::to_string(sent.h) + "\n";
+  BOOST_TEST(answer.substr(0, head.size()) == head);
+  BOOST_TEST((answer.substr(std::min(head.size(), answer.size())) == tail));
+  auto e = rig.wait_event(1);
+  BOOST_TEST(e.bytes_up == data.size());
+  BOOST_TEST(e.bytes_down == answer.size());
+  BOOST_TEST(e.reason == "network.allowDomains: echo.test");
+}
+
+// The server half-closes first, with megabytes not yet read by the client;
+// the client's bytes sent after that EOF still reach the server.
+BOOST_DATA_TEST_CASE(server_half_close_with_bytes_in_flight, boost::unit_test::data::make({0, 1}),
+                     mode) {
+  const std::string data = pattern(8u << 20, 5);
+  std::promise<std::string> heard;
+  Server up([&](int fd) {
+    send_quiet(fd, data);
+    ::shutdown(fd, SHUT_WR);
+    std::string in;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) in.append(buf, static_cast<size_t>(n));
+    heard.set_value(in);
+  });
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  Fd c = open_tunnel(rig.port(), up.port());
+  std::this_thread::sleep_for(300ms);
+  std::string down = recv_until_eof(c.get());
+  BOOST_TEST(down.size() == data.size());
+  BOOST_TEST((down == data));
+  send_all(c.get(), "done after EOF");
+  ::shutdown(c.get(), SHUT_WR);
+  auto f = heard.get_future();
+  BOOST_REQUIRE(f.wait_for(5s) == std::future_status::ready);
+  BOOST_TEST(f.get() == "done after EOF");
+  auto e = rig.wait_event(1);
+  BOOST_TEST(e.bytes_up == 14u);
+  BOOST_TEST(e.bytes_down == data.size());
+}
+
+// A server that speaks first (SMTP, SSH): its banner follows the proxy's reply.
+BOOST_DATA_TEST_CASE(server_first_banner_is_relayed, boost::unit_test::data::make({0, 1}), mode) {
+  Server up([](int fd) {
+    if (send_quiet(fd, "220 banner\r\n")) echo(fd);
+  });
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  Fd c = open_tunnel(rig.port(), up.port());
+  BOOST_TEST(recv_n(c.get(), 12) == "220 banner\r\n");
+  send_all(c.get(), "EHLO");
+  BOOST_TEST(recv_n(c.get(), 4) == "EHLO");
+
+  Fd s = socks_hello(rig.port());
+  send_all(s.get(), socks_connect_domain("echo.test", up.port()));
+  std::string reply = recv_n(s.get(), 10);
+  BOOST_TEST(reply.substr(0, 2) == std::string("\x05\x00", 2));
+  BOOST_TEST(recv_n(s.get(), 12) == "220 banner\r\n");
+  send_all(s.get(), "HELO");
+  BOOST_TEST(recv_n(s.get(), 4) == "HELO");
+}
+
+// Bytes sent right behind the CONNECT head / SOCKS request, in the same
+// segment as it, are relayed in order before the rest.
+BOOST_DATA_TEST_CASE(early_data_pipelined_after_the_request, boost::unit_test::data::make({0, 1}),
+                     mode) {
+  Server up(echo);
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  const std::string early = pattern(100000, 3);
+  Fd c = connect_to(rig.port());
+  send_all(c.get(), connect_head("echo.test:" + std::to_string(up.port())) + early);
+  send_all(c.get(), "and then");
+  BOOST_TEST((recv_n(c.get(), kEstablished.size() + early.size() + 8) ==
+              kEstablished + early + "and then"));
+
+  Fd s = connect_to(rig.port());
+  send_all(s.get(),
+           std::string("\x05\x01\x00", 3) + socks_connect_domain("echo.test", up.port()) + "early");
+  BOOST_TEST(recv_n(s.get(), 2) == std::string("\x05\x00", 2));
+  BOOST_TEST(recv_n(s.get(), 10).substr(0, 2) == std::string("\x05\x00", 2));
+  BOOST_TEST(recv_n(s.get(), 5) == "early");
+  ::shutdown(c.get(), SHUT_WR);
+  ::shutdown(s.get(), SHUT_WR);
+  auto e1 = rig.wait_event(1), e2 = rig.wait_event(2);
+  uint64_t up_total = e1.bytes_up + e2.bytes_up;
+  BOOST_TEST(up_total == early.size() + 8 + 5);
+}
+
+// The client resets the tunnel: the upstream connection is closed too, and
+// the event says why.
+BOOST_DATA_TEST_CASE(client_reset_closes_upstream, boost::unit_test::data::make({0, 1}), mode) {
+  std::promise<void> ended;
+  Server up([&](int fd) {
+    char buf[65536];
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {
+      send_quiet(fd, "k");
+    }
+    ended.set_value();
+  });
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  Fd c = open_tunnel(rig.port(), up.port());
+  send_all(c.get(), "a");
+  BOOST_TEST(recv_n(c.get(), 1) == "k");
+  send_all(c.get(), "b");  // its answer stays unread: close() then resets
+  std::this_thread::sleep_for(50ms);
+  linger lg{1, 0};
+  ::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  c = Fd();
+  auto f = ended.get_future();
+  BOOST_TEST((f.wait_for(5s) == std::future_status::ready));
+  auto e = rig.wait_event(1);
+  BOOST_TEST(e.allowed);
+  BOOST_TEST(e.bytes_up == 2u);
+  BOOST_TEST((e.reason.find("reset") != std::string::npos), e.reason);
+}
+
+// Many short tunnels: each reports its event, and every socket, pipe and
+// buffer is released (the proxy runs in this process: its fds are ours).
+BOOST_DATA_TEST_CASE(many_short_tunnels_leave_nothing_open, boost::unit_test::data::make({0, 1}),
+                     mode) {
+  Server up(echo);
+  ProxyRig rig(rules_for(), tunnel_mode(mode));
+  const size_t before = open_fds();
+  const int n = 200;
+  for (int i = 0; i < n; ++i) {
+    Fd c = open_tunnel(rig.port(), up.port());
+    send_all(c.get(), "x");
+    BOOST_REQUIRE(recv_n(c.get(), 1) == "x");
+  }
+  auto last = rig.wait_event(n);
+  BOOST_TEST(last.bytes_up == 1u);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (open_fds() > before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(open_fds() == before);
 }
 
 BOOST_AUTO_TEST_CASE(idle_and_handshake_timeouts_close) {

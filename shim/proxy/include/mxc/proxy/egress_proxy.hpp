@@ -37,10 +37,12 @@ struct ProxyOptions {
   std::chrono::milliseconds handshake_timeout{30'000};  // request head / SOCKS negotiation
   std::chrono::milliseconds connect_timeout{15'000};    // DNS and upstream connect
   std::chrono::milliseconds idle_timeout{600'000};      // tunnel with no byte either way
-  // Tunnels move bytes with splice(2) through a pipe (no copy to user space);
-  // false: recv/send through a buffer of pipe_bytes.
-  bool splice = true;
-  size_t pipe_bytes = 1 << 20;    // pipe (or buffer) per direction
+  // Tunnels move bytes with recv/send through a buffer per direction that
+  // grows from 64 KiB to pipe_bytes while reads fill it, held only while bytes
+  // are in flight. true: splice(2) through a pipe of pipe_bytes instead, which
+  // copies less but costs more per byte on loopback (shim/proxy/README.md).
+  bool splice = false;
+  size_t pipe_bytes = 2 << 20;    // the most one direction holds (buffer or pipe)
   size_t max_connections = 1024;  // more are closed at accept
 };
 
