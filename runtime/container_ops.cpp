@@ -595,25 +595,34 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   return *pid;
 }
 
+namespace {
+
+// start on a container opened (and locked) by the caller.
+Status start_opened(const RuntimeContext& ctx, const Opened& c, bool after_create) {
+  std::string dir = c.dir.path().string();
+  if (c.status != "created" && !after_create) {
+    return make_error("cannot start container " + quote_untrusted(c.record.id) + ": it is " +
+                      c.status + ", not created" + shim_note(c.record, dir));
+  }
+  auto ref = make_ref(c.record, dir);
+  char err[kErrLen] = {0};
+  if (c.plugin->table().start(&ref, err, sizeof err) != 0)
+    return plugin_error("start", c.record.backend, err);
+  // The process timeout counts from here.
+  if (c.record.shim_timeout) {
+    if (auto r = shim::request(dir, {{"op", "started"}}, 2000); !r) ctx.log.warn(r.error().message);
+  }
+  audit(audit_context(ctx, c.record, dir), "start", {{"pid", c.record.pid}});
+  run_late_hooks(ctx, c, "poststart", "running");
+  return {};
+}
+
+}  // namespace
+
 Status start_container(const RuntimeContext& ctx, const std::string& id, bool after_create) {
   auto c = open_container(ctx, id);
   if (!c) return c.error();
-  std::string dir = c->dir.path().string();
-  if (c->status != "created" && !after_create) {
-    return make_error("cannot start container " + quote_untrusted(id) + ": it is " + c->status +
-                      ", not created" + shim_note(c->record, dir));
-  }
-  auto ref = make_ref(c->record, dir);
-  char err[kErrLen] = {0};
-  if (c->plugin->table().start(&ref, err, sizeof err) != 0)
-    return plugin_error("start", c->record.backend, err);
-  // The process timeout counts from here.
-  if (c->record.shim_timeout) {
-    if (auto r = shim::request(dir, {{"op", "started"}}, 2000); !r) ctx.log.warn(r.error().message);
-  }
-  audit(audit_context(ctx, c->record, dir), "start", {{"pid", c->record.pid}});
-  run_late_hooks(ctx, *c, "poststart", "running");
-  return {};
+  return start_opened(ctx, *c, after_create);
 }
 
 Result<nlohmann::json> container_state(const RuntimeContext& ctx, const std::string& id) {
@@ -812,15 +821,17 @@ Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_i
       pty_master = std::move(*fd);
     }
   }
-  if (auto st = start_container(ctx, opts.id, start_follows); !st) {
-    (void)delete_container(ctx, opts.id, true);
-    return st.error();
-  }
-  if (detach) return 0;
   Result<int> code = make_error("container " + quote_untrusted(opts.id) + " vanished");
   {
+    // One open (lock, record, plugin) for start and, in the foreground, wait.
     auto c = open_container(ctx, opts.id);
-    if (!c) return c.error();
+    Status st = c ? start_opened(ctx, *c, start_follows) : Status(c.error());
+    if (!st) {
+      c = make_error("");  // unlock, for the delete
+      (void)delete_container(ctx, opts.id, true);
+      return st.error();
+    }
+    if (detach) return 0;
     ContainerRecord record = c->record;
     std::unique_ptr<Plugin> plugin = std::move(c->plugin);
     std::string dir = c->dir.path().string();

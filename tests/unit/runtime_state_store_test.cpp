@@ -1,17 +1,20 @@
 // StateStore and ContainerDir: the per-container directories under --root,
-// their state.json, and the flock that serialises commands on one container.
+// their record (an extended attribute, or state.json), and the flock that
+// serialises commands on one container.
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -255,6 +258,58 @@ BOOST_AUTO_TEST_CASE(read_without_state_or_with_corrupt_state_fails_naming_the_f
              corrupt.error().message);
 }
 
+// The record's attribute on the directory, "" when there is none.
+std::string state_xattr(const fs::path& dir) {
+  char buf[8192];
+  ssize_t n = ::getxattr(dir.c_str(), "user.mxc.state", buf, sizeof buf);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+// Annotations enough to make a record too large for the attribute.
+std::map<std::string, std::string> bulky_annotations() {
+  return {{"org.example/big", std::string(5000, 'b')}};
+}
+
+BOOST_AUTO_TEST_CASE(a_small_record_is_an_attribute_and_no_file) {
+  TempDir tmp;
+  StateStore store(tmp.path);
+  auto dir = store.create("small");
+  BOOST_TEST_REQUIRE(dir.ok());
+  fs::path path = tmp.path / "small";
+  ContainerRecord r = sample_record("small");
+  r.owner = "first";
+  BOOST_TEST_REQUIRE(dir->write(r).ok());
+  if (state_xattr(path).empty()) {
+    // A filesystem without user xattrs (tmpfs before Linux 6.6): the file.
+    BOOST_TEST(fs::exists(path / "state.json"));
+    return;
+  }
+  BOOST_TEST(contains(state_xattr(path), "\"first\""), state_xattr(path));
+  BOOST_TEST(dir_entries(path).empty(), "a file was created for a small record");
+
+  // Larger than the attribute holds: state.json, and the attribute is gone
+  // (readers look at it first, so it must not outlive the newer record).
+  r.owner = "second";
+  r.annotations = bulky_annotations();
+  BOOST_TEST_REQUIRE(dir->write(r).ok());
+  BOOST_TEST(state_xattr(path).empty(), "a stale attribute outlived a larger record");
+  BOOST_TEST(fs::exists(path / "state.json"));
+  auto big = dir->read();
+  BOOST_TEST_REQUIRE(big.ok(), why(big));
+  BOOST_TEST(big->owner == "second");
+  BOOST_TEST((big->annotations == bulky_annotations()));
+
+  // Small again: back in the attribute, and the file is gone.
+  r.owner = "third";
+  r.annotations.clear();
+  BOOST_TEST_REQUIRE(dir->write(r).ok());
+  BOOST_TEST(contains(state_xattr(path), "\"third\""), state_xattr(path));
+  BOOST_TEST(!fs::exists(path / "state.json"), "a stale state.json outlived a smaller record");
+  auto small = dir->read();
+  BOOST_TEST_REQUIRE(small.ok(), why(small));
+  BOOST_TEST(small->owner == "third");
+}
+
 BOOST_AUTO_TEST_CASE(state_file_is_replaced_atomically) {
   TempDir tmp;
   StateStore store(tmp.path);
@@ -262,8 +317,10 @@ BOOST_AUTO_TEST_CASE(state_file_is_replaced_atomically) {
   BOOST_TEST_REQUIRE(dir.ok());
   fs::path state = tmp.path / "atomic" / "state.json";
 
+  // Records too large for the attribute: the file.
   ContainerRecord first = sample_record("atomic");
   first.owner = "first";
+  first.annotations = bulky_annotations();
   BOOST_TEST_REQUIRE(dir->write(first).ok());
   BOOST_TEST((mode_of(state) & 077) == 0u, "state.json is readable by others");
 
@@ -276,7 +333,8 @@ BOOST_AUTO_TEST_CASE(state_file_is_replaced_atomically) {
 
   ContainerRecord second = sample_record("atomic");
   second.owner = "second";
-  second.annotations.clear();
+  second.annotations = bulky_annotations();
+  second.annotations["org.example/second"] = "yes";
   BOOST_TEST_REQUIRE(dir->write(second).ok());
 
   struct stat after {};
@@ -294,7 +352,7 @@ BOOST_AUTO_TEST_CASE(state_file_is_replaced_atomically) {
   auto now = dir->read();
   BOOST_TEST_REQUIRE(now.ok());
   BOOST_TEST(now->owner == "second");
-  BOOST_TEST(now->annotations.empty());
+  BOOST_TEST(now->annotations.count("org.example/second") == 1u);
 
   // Nothing but the state file is left behind.
   std::vector<std::string> entries = dir_entries(tmp.path / "atomic");

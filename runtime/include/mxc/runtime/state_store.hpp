@@ -65,7 +65,7 @@ class StateStore {
   // arbiter between concurrent creates).
   Result<ContainerDir> create(const std::string& id) const;
   // Opens and locks an existing container's directory. Readers (state, list)
-  // pass lock=false: state.json is replaced atomically, and a hook run by
+  // pass lock=false: the record is replaced atomically, and a hook run by
   // `create` must be able to ask for the state while create holds the lock.
   Result<ContainerDir> open(const std::string& id, bool lock = true) const;
   // Ids of every container, sorted.
