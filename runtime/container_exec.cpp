@@ -82,7 +82,7 @@ Result<int> exec_container(const RuntimeContext& ctx, const ExecOptions& opts) {
   if (c->plugin->table().exec == nullptr) {
     return make_error("backend " + c->record.backend + " does not support exec");
   }
-  auto config_text = sys::read_file((c->dir.path() / "config.json").string());
+  auto config_text = c->dir.read_config();
   if (!config_text) return config_text.error();
   auto config = nlohmann::json::parse(*config_text, nullptr, false);
   auto process = exec_process_json(opts, config);

@@ -162,7 +162,9 @@ bool wait_gone(pid_t pid, uint64_t start_time, std::chrono::milliseconds limit) 
 void run_late_hooks(const RuntimeContext& ctx, const Opened& c, const char* kind,
                     const char* status) {
   if (!c.record.late_hooks) return;  // none: spare reading and parsing config.json
-  auto config = spec::load_config(c.dir.path() / "config.json");
+  auto text = c.dir.read_config();
+  if (!text) return;
+  auto config = spec::parse_config(*text, (c.dir.path() / "config.json").string());
   if (!config || !config->hooks) return;
   const auto& hooks =
       std::string(kind) == "poststart" ? config->hooks->poststart : config->hooks->poststop;
@@ -451,7 +453,7 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   doc["root"]["path"] = rootfs;
   std::string config_json = doc.dump();
   // Kept for what later commands need from it (poststart/poststop hooks).
-  if (auto st = sys::write_file_atomic((dir->path() / "config.json").string(), config_json); !st) {
+  if (auto st = dir->write_config(config_json); !st) {
     undo_cgroup();
     (void)dir->remove();
     return st.error();

@@ -18,27 +18,45 @@ namespace mxc::runtime {
 namespace {
 
 constexpr const char* kStateFile = "state.json";
-// The record is an extended attribute of the container's directory where the
-// filesystem has them and it fits: a new file costs a new inode, most of a
-// millisecond per create on a disk filesystem (ext4), where setting an
-// attribute costs a few microseconds. state.json is the fallback.
+constexpr const char* kConfigFile = "config.json";
+// Small state lives in extended attributes of the container's directory where
+// the filesystem has them: a new file costs a new inode, most of a
+// millisecond per create on a disk filesystem (ext4 here), where setting an
+// attribute costs a few microseconds. A file is the fallback (no user xattrs,
+// or too large: ext4 keeps all of an inode's attributes in one 4 KiB block).
 constexpr const char* kStateXattr = "user.mxc.state";
-constexpr size_t kMaxXattrRecord = 3072;  // well inside ext4's one block
+constexpr const char* kConfigXattr = "user.mxc.config";
+constexpr size_t kMaxStateXattr = 3072;
+constexpr size_t kMaxConfigXattr = 2048;
 
-// The record as text: the attribute if set, else state.json.
-Result<std::string> read_record_text(int dir_fd, const std::filesystem::path& dir) {
+// The attribute `name` if set, else the file.
+Result<std::string> read_attr_or_file(int dir_fd, const char* name, const std::string& file) {
   for (int attempt = 0; attempt < 8; ++attempt) {
-    ssize_t size = ::fgetxattr(dir_fd, kStateXattr, nullptr, 0);
+    ssize_t size = ::fgetxattr(dir_fd, name, nullptr, 0);
     if (size < 0) break;
     std::string text(static_cast<size_t>(size), '\0');
-    ssize_t n = ::fgetxattr(dir_fd, kStateXattr, text.data(), text.size());
+    ssize_t n = ::fgetxattr(dir_fd, name, text.data(), text.size());
     if (n >= 0) {
       text.resize(static_cast<size_t>(n));
       return text;
     }
     if (errno != ERANGE) break;  // ERANGE: it grew meanwhile; ask again
   }
-  return sys::read_file((dir / kStateFile).string());
+  return sys::read_file(file);
+}
+
+// Replaces the attribute `name` (if `text` fits) or the file, and removes the
+// other: readers look at the attribute first, so neither outlives a newer one.
+Status write_attr_or_file(int dir_fd, const char* name, size_t max, const std::string& file,
+                          const std::string& text) {
+  if (text.size() <= max && ::fsetxattr(dir_fd, name, text.data(), text.size(), 0) == 0) {
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT) return sys_error("remove " + file);
+    return {};
+  }
+  MXC_TRY(sys::write_file_atomic(file, text));
+  if (::fremovexattr(dir_fd, name) != 0 && errno != ENODATA && errno != ENOTSUP)
+    return sys_error("remove the attribute " + std::string(name) + " of " + file);
+  return {};
 }
 
 Result<sys::UniqueFd> open_dir(const std::filesystem::path& dir) {
@@ -70,7 +88,7 @@ Status mkdir_p(const std::filesystem::path& dir, mode_t mode) {
 }  // namespace
 
 Result<ContainerRecord> ContainerDir::read() const {
-  auto text = read_record_text(lock_.get(), path_);
+  auto text = read_attr_or_file(lock_.get(), kStateXattr, (path_ / kStateFile).string());
   if (!text) return text.error();
   try {
     auto j = nlohmann::json::parse(*text);
@@ -114,19 +132,17 @@ Status ContainerDir::write(const ContainerRecord& r) const {
   }
   if (!r.agent.empty()) j["agent"] = r.agent;
   if (!r.late_hooks) j["lateHooks"] = false;
-  std::string text = j.dump();
-  std::string file = (path_ / kStateFile).string();
-  if (text.size() <= kMaxXattrRecord &&
-      ::fsetxattr(lock_.get(), kStateXattr, text.data(), text.size(), 0) == 0) {
-    // A state.json from a larger record before must not outlive it.
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT) return sys_error("remove " + file);
-    return {};
-  }
-  MXC_TRY(sys::write_file_atomic(file, text));
-  // Readers look at the attribute first.
-  if (::fremovexattr(lock_.get(), kStateXattr) != 0 && errno != ENODATA && errno != ENOTSUP)
-    return sys_error("remove the state attribute of " + path_.string());
-  return {};
+  return write_attr_or_file(lock_.get(), kStateXattr, kMaxStateXattr, (path_ / kStateFile).string(),
+                            j.dump());
+}
+
+Result<std::string> ContainerDir::read_config() const {
+  return read_attr_or_file(lock_.get(), kConfigXattr, (path_ / kConfigFile).string());
+}
+
+Status ContainerDir::write_config(const std::string& config_json) const {
+  return write_attr_or_file(lock_.get(), kConfigXattr, kMaxConfigXattr,
+                            (path_ / kConfigFile).string(), config_json);
 }
 
 Status ContainerDir::remove() {

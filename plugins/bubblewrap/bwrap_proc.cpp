@@ -172,7 +172,9 @@ bool parse_record(const std::string& text, Record* r) {
 void write_record(const std::string& state_dir, const Record& r) {
   std::string text = format_record(r);
   if (::setxattr(state_dir.c_str(), kRecordXattr, text.data(), text.size(), 0) == 0) return;
-  if (errno != ENOTSUP && errno != EPERM) fail_errno("setxattr " + state_dir);
+  // No user xattrs here, or no room left in the attribute block: the file.
+  if (errno != ENOTSUP && errno != EPERM && errno != ENOSPC && errno != E2BIG)
+    fail_errno("setxattr " + state_dir);
   std::string path = record_path(state_dir);
   std::string tmp = path + ".tmp";
   {
@@ -181,6 +183,9 @@ void write_record(const std::string& state_dir, const Record& r) {
       fail_errno("write " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail_errno("rename " + tmp);
+  // read_record looks at the attribute first: an older one must not win.
+  if (::removexattr(state_dir.c_str(), kRecordXattr) != 0 && errno != ENODATA && errno != ENOTSUP)
+    fail_errno("removexattr " + state_dir);
 }
 
 bool read_record(const std::string& state_dir, Record* r) {

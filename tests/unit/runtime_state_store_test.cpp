@@ -310,6 +310,36 @@ BOOST_AUTO_TEST_CASE(a_small_record_is_an_attribute_and_no_file) {
   BOOST_TEST(small->owner == "third");
 }
 
+BOOST_AUTO_TEST_CASE(the_config_copy_is_an_attribute_when_small_and_a_file_when_large) {
+  TempDir tmp;
+  StateStore store(tmp.path);
+  auto dir = store.create("cfg");
+  BOOST_TEST_REQUIRE(dir.ok());
+  fs::path path = tmp.path / "cfg";
+  std::string small = R"({"ociVersion":"1.2.0","marker":"small"})";
+  std::string large = R"({"ociVersion":"1.2.0","marker":")" + std::string(6000, 'L') + R"("})";
+
+  BOOST_TEST_REQUIRE(dir->write_config(small).ok());
+  auto got = dir->read_config();
+  BOOST_TEST_REQUIRE(got.ok(), why(got));
+  BOOST_TEST(*got == small);
+  char buf[4096];
+  bool xattrs = ::getxattr(path.c_str(), "user.mxc.config", buf, sizeof buf) > 0;
+  BOOST_TEST(xattrs == !fs::exists(path / "config.json"), "both or neither of attribute and file");
+
+  BOOST_TEST_REQUIRE(dir->write_config(large).ok());
+  got = dir->read_config();
+  BOOST_TEST_REQUIRE(got.ok(), why(got));
+  BOOST_TEST(*got == large, "a stale small copy won over the newer large one");
+  BOOST_TEST(fs::exists(path / "config.json"));
+
+  BOOST_TEST_REQUIRE(dir->write_config(small).ok());
+  got = dir->read_config();
+  BOOST_TEST_REQUIRE(got.ok(), why(got));
+  BOOST_TEST(*got == small);
+  if (xattrs) BOOST_TEST(!fs::exists(path / "config.json"), "a stale config.json was left");
+}
+
 BOOST_AUTO_TEST_CASE(state_file_is_replaced_atomically) {
   TempDir tmp;
   StateStore store(tmp.path);

@@ -47,6 +47,10 @@ class ContainerDir {
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   Result<ContainerRecord> read() const;
   Status write(const ContainerRecord& record) const;
+  // The config.json the container was created from (policy changes applied),
+  // for what later commands need from it (exec, poststart/poststop hooks).
+  Result<std::string> read_config() const;
+  Status write_config(const std::string& config_json) const;
   // Removes the directory and its files; the lock goes with it.
   Status remove();
 
