@@ -215,15 +215,17 @@ int main(int argc, char** argv) {
       opts.splice = false;
     } else if (a == "--splice") {
       opts.splice = true;
+    } else if (a == "--autotuned-buffers") {
+      opts.near_buffers = false;
     } else if (a == "--pipe-bytes") {
       opts.pipe_bytes = std::stoull(next());
     } else if (a == "--json") {
       json = true;
     } else {
-      std::fprintf(
-          stderr,
-          "usage: mxc-proxy-bench [--bytes N] [--connects N] [--rounds N] [--copy | --splice]"
-          " [--pipe-bytes N] [--json]\n");
+      std::fprintf(stderr,
+                   "usage: mxc-proxy-bench [--bytes N] [--connects N] [--rounds N] [--copy | "
+                   "--splice] [--autotuned-buffers]"
+                   " [--pipe-bytes N] [--json]\n");
       return 2;
     }
   }

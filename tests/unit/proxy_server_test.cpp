@@ -844,4 +844,14 @@ BOOST_AUTO_TEST_CASE(stop_closes_tunnels_and_reports_them) {
   BOOST_CHECK_THROW(connect_to(rig.port()), std::runtime_error);
 }
 
+BOOST_AUTO_TEST_CASE(near_peers_get_delay_product_socket_buffers_far_ones_autotuning) {
+  using mxc::proxy::near_socket_buffer;
+  BOOST_TEST(near_socket_buffer(0) == 0u);           // not measured: autotuning
+  BOOST_TEST(near_socket_buffer(5) == 128u * 1024);  // loopback: the floor
+  BOOST_TEST(near_socket_buffer(100) == 100u * 4096);
+  BOOST_TEST(near_socket_buffer(400) == 400u * 4096);
+  BOOST_TEST(near_socket_buffer(512) == 0u);     // 2 MiB: far enough for autotuning
+  BOOST_TEST(near_socket_buffer(80'000) == 0u);  // an ocean away
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -44,7 +44,16 @@ struct ProxyOptions {
   bool splice = false;
   size_t pipe_bytes = 2 << 20;    // the most one direction holds (buffer or pipe)
   size_t max_connections = 1024;  // more are closed at accept
+  // A tunnel to a near peer (round trip under about half a millisecond) gets
+  // socket buffers of its bandwidth-delay product instead of autotuned MiBs,
+  // so that its bytes stay in cache (see egress_proxy.cpp); false: autotuning.
+  bool near_buffers = true;
 };
+
+// The socket buffer size (SO_SNDBUF, SO_RCVBUF) for a tunnel's peer with
+// this smoothed round-trip time: its delay product at about 4 GB/s, at least
+// 128 KiB; 0 for a far peer (2 MiB or more) or an unmeasured one: autotuning.
+size_t near_socket_buffer(uint32_t rtt_us);
 
 class EgressProxy {
  public:
