@@ -411,7 +411,9 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
     }
     if (st && policy->plugin_json.contains("network") &&
         policy->plugin_json["network"].contains("egress"))
-      st = sys::attach_egress_filter(*cg, policy->plugin_json["network"]["egress"]);
+      st = sys::attach_egress_filter(
+          *cg, policy->plugin_json["network"]["egress"],
+          policy->host_loopback_refused ? sys::LoopbackKind::kHost : sys::LoopbackKind::kOwn);
     if (!st) {
       if (cg) (void)cg->destroy();
       (void)dir->remove();

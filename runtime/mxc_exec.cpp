@@ -115,6 +115,8 @@ json policy_json(const spec::Policy& p, const HostSystemDirs& system) {
     if (!n.allowDomains.empty()) net["allowDomains"] = n.allowDomains;
     if (!n.allowCidrs.empty()) net["allowCidrs"] = n.allowCidrs;
     if (!n.hosts.empty()) net["hosts"] = n.hosts;
+    if (n.egress) net["egress"] = spec::egress_to_json(*n.egress);
+    if (n.hostLoopback) net["hostLoopback"] = *n.hostLoopback;
     out["network"] = std::move(net);
   }
   if (p.limits && p.limits->timeoutMs) out["limits"] = {{"timeoutMs", *p.limits->timeoutMs}};
@@ -275,7 +277,8 @@ Result<json> mxc_exec_bundle_config(const spec::WireConfig& wire, const std::str
     MXC_TRY(check_existing_paths(fs.readonlyPaths, "filesystem.readonlyPaths", label));
   }
   // 0.8: egress is denied unless the request says otherwise.
-  if (!policy->network) policy->network = spec::PolicyNetwork{"deny", {}, {}, {}, std::nullopt};
+  if (!policy->network)
+    policy->network = spec::PolicyNetwork{"deny", {}, {}, {}, std::nullopt, std::nullopt};
   policy->isolation = spec::PolicyIsolation{"process", backend};
 
   std::string cwd = "/";

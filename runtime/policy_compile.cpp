@@ -316,6 +316,19 @@ json proxy_env_patch() {
 
 }  // namespace
 
+bool shares_runtime_netns(const spec::Config& config) {
+  if (!config.linux_) return true;
+  for (const auto& ns : config.linux_->namespaces) {
+    if (ns.type != "network") continue;
+    if (!ns.path) return false;  // a new one
+    struct stat joined {
+    }, ours{};
+    return ::stat(ns.path->c_str(), &joined) == 0 && ::stat("/proc/self/ns/net", &ours) == 0 &&
+           joined.st_dev == ours.st_dev && joined.st_ino == ours.st_ino;
+  }
+  return true;
+}
+
 std::string invoking_user_home() {
   if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') return h;
   if (passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) {
@@ -459,6 +472,21 @@ Result<CompiledPolicy> compile_policy(const spec::Config& config, const PolicySo
       out.fields.push_back("network.egress");
       plugin_net["egress"] = spec::egress_to_json(*net.egress);
     }
+    // The host's loopback is the container's only if it shares the host's
+    // network namespace: there direct egress refuses it unless allowed (the
+    // egress filter does it; without one, every address is reachable).
+    const bool shared = !deny && shares_runtime_netns(config);
+    if (net.hostLoopback == "allow" && !shared) {
+      return fail("network.hostLoopback",
+                  "allow needs the host's network namespace (the container gets its own, whose "
+                  "loopback is not the host's: use network.egress without a network namespace)");
+    }
+    if (net.hostLoopback == "deny" && shared && !net.egress) {
+      return fail("network.hostLoopback",
+                  "deny needs network.egress or network.default: deny (the container shares the "
+                  "host's network, where every address is reachable)");
+    }
+    out.host_loopback_refused = shared && net.egress && net.hostLoopback != "allow";
     out.plugin_json["network"] = plugin_net;
   }
 

@@ -491,9 +491,24 @@ Result<Policy> wire_to_policy(const WireConfig& wire, std::string_view label) {
     } else if (!n.defaultPolicy && n.allowedHosts.empty()) {
       net.default_ = "deny";  // the 0.8 default: deny
     }
-    if (n.ingress && (n.ingress->default_.value_or("deny") == "allow" ||
-                      n.ingress->hostLoopback.value_or("deny") == "allow")) {
-      return fail("network.ingress", "inbound or host-loopback traffic cannot be allowed");
+    if (n.ingress && n.ingress->default_.value_or("deny") == "allow") {
+      return fail("network.ingress.default",
+                  "allow cannot be enforced (inbound connections are not filtered)");
+    }
+    if (n.ingress && n.ingress->hostLoopback) {
+      net.hostLoopback = n.ingress->hostLoopback;
+      if (*net.hostLoopback == "allow" && net.default_ == "deny") {
+        return fail("network.ingress.hostLoopback",
+                    "allow needs direct egress (network.egress with default allow or rules): "
+                    "without it the container has its own network, and its own loopback");
+      }
+      if (*net.hostLoopback == "deny" && net.default_ == "allow" && !net.egress) {
+        // The host's network, unfiltered: an allow-everything egress filter
+        // carries the refusal of the host's loopback.
+        PolicyEgress all;
+        all.default_ = "allow";
+        net.egress = std::move(all);
+      }
     }
     if (n.proxy) {
       return fail("network.proxy", "an external proxy is not supported; the runtime runs its own");

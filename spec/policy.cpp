@@ -298,9 +298,10 @@ void decode_egress(Reader& r, const json& j, const std::string& path, PolicyEgre
 }
 
 void decode_network(Reader& r, const json& j, const std::string& path, PolicyNetwork& out) {
-  only(r, j, path, {"default", "allowDomains", "hosts", "allowCidrs", "egress"});
+  only(r, j, path, {"default", "allowDomains", "hosts", "allowCidrs", "egress", "hostLoopback"});
   Object o(r, j, path);
   static constexpr std::string_view kDefaults[] = {"allow", "deny"};
+  o.opt("hostLoopback", out.hostLoopback, detail::OneOf{kDefaults, "hostLoopback action"});
   if (const json* e = o.get("egress"); e != nullptr && r.ok()) {
     const std::string ep = child_path(path, "egress");
     PolicyEgress egress;

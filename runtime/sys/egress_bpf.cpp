@@ -294,24 +294,35 @@ void emit_dst_to_host(Asm& a, int16_t off, int words) {
   }
 }
 
-// Loopback destinations pass. Falls through otherwise.
-void emit_loopback4(Asm& a, int pass) {
+// Loopback destinations go to `to`: pass (the container's own loopback), or
+// refuse (the host's, when the container shares its network namespace; then
+// 0.0.0.0/8 and :: too, which connect(2) turns into loopback). Falls through
+// otherwise.
+struct Loopback {
+  int to;
+  bool host;  // the host's loopback: refused, and the unspecified addresses with it
+};
+void emit_loopback4(Asm& a, Loopback lo) {
   a.emit(ldx(BPF_W, 8, 10, kDst4));
   a.emit(alu32_imm(BPF_AND, 8, 0xff000000u));
-  a.jmp32(BPF_JEQ, 8, 0x7f000000u, pass);
+  a.jmp32(BPF_JEQ, 8, 0x7f000000u, lo.to);
+  if (lo.host) a.jmp32(BPF_JEQ, 8, 0, lo.to);
 }
-void emit_loopback6(Asm& a, int pass) {
+void emit_loopback6(Asm& a, Loopback lo) {
   const int not_lo = a.label();
-  for (int w = 0; w < 4; ++w) {
+  // ::1, and with `host` :: as well: the first three words zero, the last 1 (or 0).
+  for (int w = 0; w < 3; ++w) {
     a.emit(ldx(BPF_W, 8, 10, static_cast<int16_t>(kDst6 + 4 * w)));
-    a.jmp32(BPF_JNE, 8, w == 3 ? 1 : 0, not_lo);
+    a.jmp32(BPF_JNE, 8, 0, not_lo);
   }
-  a.ja(pass);
+  a.emit(ldx(BPF_W, 8, 10, static_cast<int16_t>(kDst6 + 12)));
+  a.jmp32(BPF_JEQ, 8, 1, lo.to);
+  if (lo.host) a.jmp32(BPF_JEQ, 8, 0, lo.to);
   a.bind(not_lo);
 }
 
 // cgroup_skb egress: the packet starts at the IP header.
-void emit_skb_prologue(Asm& a, int rules4, int rules6, int pass) {
+void emit_skb_prologue(Asm& a, int rules4, int rules6, int pass, Loopback lo) {
   const int v4 = a.label(), v6 = a.label(), v4_port = a.label(), v6_port = a.label();
   a.emit(mov64_reg(9, 1));
   a.emit(ldx(BPF_W, 2, 1, offsetof(__sk_buff, protocol)));
@@ -326,7 +337,7 @@ void emit_skb_prologue(Asm& a, int rules4, int rules6, int pass) {
   const int drop = a.label();
   a.jmp64(BPF_JNE, 0, 0, drop);
   emit_dst_to_host(a, kDst4, 1);
-  emit_loopback4(a, pass);
+  emit_loopback4(a, lo);
   a.emit(ldx(BPF_B, 6, 10, kHdr + 9));
   a.emit(mov64_imm(7, 0));
   a.jmp32(BPF_JEQ, 6, IPPROTO_TCP, v4_port);
@@ -346,7 +357,7 @@ void emit_skb_prologue(Asm& a, int rules4, int rules6, int pass) {
   emit_load_bytes(a, kHdr, 40);
   a.jmp64(BPF_JNE, 0, 0, drop);
   emit_dst_to_host(a, kDst6, 4);
-  emit_loopback6(a, pass);
+  emit_loopback6(a, lo);
   a.emit(ldx(BPF_B, 6, 10, kHdr + 6));
   a.emit(mov64_imm(7, 0));
   a.jmp32(BPF_JEQ, 6, IPPROTO_TCP, v6_port);
@@ -364,7 +375,7 @@ void emit_skb_prologue(Asm& a, int rules4, int rules6, int pass) {
 }
 
 // cgroup/connect4 and connect6: the address and port the socket connects to.
-void emit_connect_prologue(Asm& a, bool v6, int rules4, int rules6, int pass) {
+void emit_connect_prologue(Asm& a, bool v6, int rules4, int rules6, Loopback lo) {
   a.emit(mov64_reg(9, 1));
   a.emit(ldx(BPF_W, 6, 1, offsetof(bpf_sock_addr, protocol)));
   a.emit(ldx(BPF_W, 7, 1, offsetof(bpf_sock_addr, user_port)));
@@ -376,7 +387,7 @@ void emit_connect_prologue(Asm& a, bool v6, int rules4, int rules6, int pass) {
       a.emit(stx_w(10, static_cast<int16_t>(kDst6 + 4 * w), 8));
     }
     emit_dst_to_host(a, kDst6, 4);
-    emit_loopback6(a, pass);
+    emit_loopback6(a, lo);
     // An IPv4-mapped address (::ffff:a.b.c.d) sends IPv4: judged by the IPv4 rules.
     const int native = a.label();
     for (int w = 0; w < 3; ++w) {
@@ -394,7 +405,7 @@ void emit_connect_prologue(Asm& a, bool v6, int rules4, int rules6, int pass) {
     emit_dst_to_host(a, kDst4, 1);
   }
   a.bind(as_v4);
-  emit_loopback4(a, pass);
+  emit_loopback4(a, lo);
   a.ja(rules4);
 }
 
@@ -425,24 +436,29 @@ bpf_attach_type attach_type(EgressHook hook) {
 }  // namespace
 
 Result<std::vector<bpf_insn>> build_egress_program(const spec::PolicyEgress& egress,
-                                                   EgressHook hook) {
+                                                   EgressHook hook, LoopbackKind loopback) {
   Asm a;
-  const int rules4 = a.label(), rules6 = a.label(), pass = a.label();
+  const int rules4 = a.label(), rules6 = a.label(), pass = a.label(), refuse = a.label();
+  const bool host = loopback == LoopbackKind::kHost;
+  const Loopback lo{host ? refuse : pass, host};
   if (hook == EgressHook::kSkb)
-    emit_skb_prologue(a, rules4, rules6, pass);
+    emit_skb_prologue(a, rules4, rules6, pass, lo);
   else
-    emit_connect_prologue(a, hook == EgressHook::kConnect6, rules4, rules6, pass);
+    emit_connect_prologue(a, hook == EgressHook::kConnect6, rules4, rules6, lo);
   a.bind(rules4);
   MXC_TRY(emit_family(a, egress, false));
   a.bind(rules6);
   MXC_TRY(emit_family(a, egress, true));
   a.bind(pass);
   a.ret(1);
+  a.bind(refuse);
+  a.ret(0);
   return a.finish();
 }
 
-Result<UniqueFd> load_egress_program(const spec::PolicyEgress& egress, EgressHook hook) {
-  auto prog = build_egress_program(egress, hook);
+Result<UniqueFd> load_egress_program(const spec::PolicyEgress& egress, EgressHook hook,
+                                     LoopbackKind loopback) {
+  auto prog = build_egress_program(egress, hook, loopback);
   if (!prog) return prog.error();
   static const char kLicense[] = "Apache-2.0";  // no GPL-only helper is used
   bpf_attr attr{};
@@ -457,7 +473,8 @@ Result<UniqueFd> load_egress_program(const spec::PolicyEgress& egress, EgressHoo
   return fd;
 }
 
-Status attach_egress_filter(const Cgroup& cgroup, const nlohmann::json& egress) {
+Status attach_egress_filter(const Cgroup& cgroup, const nlohmann::json& egress,
+                            LoopbackKind loopback) {
   auto rules = spec::parse_egress(egress, "policy", "network.egress");
   if (!rules) return rules.error();
   const auto dir = cgroup.unified_dir();
@@ -469,7 +486,7 @@ Status attach_egress_filter(const Cgroup& cgroup, const nlohmann::json& egress) 
   UniqueFd cg(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cg) return sys_error("network.egress: open " + *dir);
   for (EgressHook hook : {EgressHook::kSkb, EgressHook::kConnect4, EgressHook::kConnect6}) {
-    auto prog = load_egress_program(*rules, hook);
+    auto prog = load_egress_program(*rules, hook, loopback);
     if (!prog) return prog.error();
     bpf_attr attr{};
     attr.target_fd = static_cast<uint32_t>(cg.get());

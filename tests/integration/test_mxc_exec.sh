@@ -215,6 +215,68 @@ wire '{"process": {"commandLine": "readlink /proc/self/ns/net"}, "network": {"eg
 mx "$CFG"
 assert_eq "$host_net" "$OUT" "egress default allow: the host's network"
 
+# The host's loopback (ingress.hostLoopback): with direct egress the container
+# shares the host's network, so 127.0.0.1 there is the host's. A server on it:
+lo_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(b"host-loopback-service\n"); c.close()' "$lo_port" &
+lo_srv=$!
+track_pid "$lo_srv"
+for _ in $(seq 50); do python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$lo_port" 2>/dev/null && break; sleep 0.1; done
+# CONNECT ADDR: what connecting from inside says (the first line the service sends, or the error).
+probe() {
+  printf 'python3 -c '"'"'import socket\ntry:\n  print(socket.create_connection(("%s", %s), 3).recv(64).decode().strip())\nexcept OSError as e:\n  print(type(e).__name__)'"'" "$1" "$lo_port"
+}
+lo_rules='{"allow": [{"to": [{"cidr": "10.0.0.0/8"}]}]}'
+wire "$(jq -n --arg c "$(probe 127.0.0.1); $(probe 0.0.0.0); $(probe ::1)" --argjson e "$lo_rules" \
+  '{process: {commandLine: $c}, network: {egress: $e}}')"
+mx "$CFG"
+assert_eq "PermissionError
+PermissionError
+PermissionError" "$OUT" "egress rules: the host's loopback (127.0.0.1, 0.0.0.0, ::1) is refused with EPERM"
+# The rules themselves: a service on this host's own non-loopback address is
+# outside 10.0.0.0/8 (when the host has one there, it is inside).
+host_ip=$(ip -4 -o addr show scope global 2>/dev/null | awk '{sub("/.*", "", $4); print $4; exit}')
+if [ -n "$host_ip" ]; then
+  python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(b"host-address-service\n"); c.close()' "$host_ip" "$lo_port" &
+  ip_srv=$!
+  track_pid "$ip_srv"
+  for _ in $(seq 50); do python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' "$host_ip" "$lo_port" 2>/dev/null && break; sleep 0.1; done
+  case $host_ip in 10.*) want="host-address-service" ;; *) want="PermissionError" ;; esac
+  wire "$(jq -n --arg c "$(probe "$host_ip")" --argjson e "$lo_rules" '{process: {commandLine: $c}, network: {egress: $e}}')"
+  mx "$CFG"
+  assert_eq "$want" "$OUT" "egress rules allow 10.0.0.0/8: this host's $host_ip is judged by them ($want)"
+  wire "$(jq -n --arg c "$(probe "$host_ip")" --arg cidr "$host_ip/32" '{process: {commandLine: $c}, network: {egress: {allow: [{to: [{cidr: $cidr}]}]}}}')"
+  mx "$CFG"
+  assert_eq "host-address-service" "$OUT" "egress rules allowing $host_ip/32: its service answers"
+  kill "$ip_srv" 2>/dev/null || true
+else
+  log "SKIP - egress rules against a host address: this host has no global IPv4 address"
+fi
+wire "$(jq -n --arg c "$(probe 127.0.0.1); $(probe ::1)" --argjson e "$lo_rules" \
+  '{process: {commandLine: $c}, network: {egress: $e, ingress: {hostLoopback: "allow"}}}')"
+mx "$CFG"
+assert_eq "host-loopback-service
+ConnectionRefusedError" "$OUT" "ingress.hostLoopback allow: the host's loopback service answers (::1 has none)"
+wire "$(jq -n --arg c "$(probe 127.0.0.1)" '{process: {commandLine: $c}, network: {egress: {default: "allow"}, ingress: {hostLoopback: "deny"}}}')"
+mx "$CFG"
+assert_eq "PermissionError" "$OUT" "egress default allow, hostLoopback deny: the host's loopback is refused"
+wire "$(jq -n --arg c "$(probe 127.0.0.1)" '{process: {commandLine: $c}, network: {egress: {default: "allow"}}}')"
+mx "$CFG"
+assert_eq "host-loopback-service" "$OUT" "egress default allow alone: the host's network, unfiltered"
+wire '{"process": {"commandLine": "true"}, "network": {"ingress": {"hostLoopback": "allow"}}}'
+mx "$CFG"
+assert_eq 1 "$RC" "hostLoopback allow without direct egress: a request error (exit 1)"
+assert_contains "$ERR" "network.ingress.hostLoopback: allow needs direct egress" "the error names the field"
+kill "$lo_srv" 2>/dev/null || true
+
 wire '{"process": {"commandLine": "echo $HTTPS_PROXY"}, "network": {"defaultPolicy": "block", "allowedHosts": ["example.com"]}}'
 mx "$CFG"
 assert_eq 0 "$RC" "allowedHosts: exit 0"

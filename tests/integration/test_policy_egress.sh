@@ -148,6 +148,44 @@ get any http://10.77.0.2:8080/
 '
 assert_contains "$(line any)" "$eperm" "egress {} (default deny): EPERM"
 
+# ---- the host's loopback: a container in the host's network namespace -------
+# Its 127.0.0.1 is the host's: direct egress refuses it unless
+# network.hostLoopback allows it; a container with its own namespace keeps its own.
+lo_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -c 'import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"hello-egress")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$lo_port" &
+servers+=($!)
+for _ in $(seq 50); do
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "http://127.0.0.1:$lo_port/" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+on_host() { # NETWORK-JSON SCRIPT: a container in the host's network namespace
+  n=$((n + 1))
+  make_bundle "$WORK/b$n" '.process.args = ["sh", "-c", $script]
+    | .linux.namespaces |= map(select(.type != "network"))
+    | .mxc = {network: ($net | fromjson)}' --arg script "$2" --arg net "$1"
+  run_cmd rt run -b "$WORK/b$n" "$(cid e$n)"
+}
+on_host '{"egress": {"default": "allow"}}' "$probe"'
+get lo http://127.0.0.1:'"$lo_port"'/
+get any http://0.0.0.0:'"$lo_port"'/
+'
+assert_eq 0 "$RC" "host network with direct egress runs (stderr: $ERR)"
+assert_contains "$(line lo)" "$eperm" "host network, egress allow-all: the host's 127.0.0.1 is refused (EPERM)"
+assert_contains "$(line any)" "$eperm" "host network, egress allow-all: 0.0.0.0 (the host's loopback) is refused"
+on_host '{"egress": {"default": "allow"}, "hostLoopback": "allow"}' "$probe"'
+get lo http://127.0.0.1:'"$lo_port"'/
+'
+assert_eq "ok" "$(line lo)" "host network, hostLoopback allow: the host's loopback service answers"
+in_ctr '{}' "$probe"'
+get lo http://127.0.0.1:'"$lo_port"'/
+'
+assert_not_contains "$(line lo)" "$eperm" "own network namespace: its loopback is its own (not refused; nothing listens there)"
+
 stop_servers
 
 # ---- bad input --------------------------------------------------------------

@@ -309,6 +309,44 @@ BOOST_AUTO_TEST_CASE(config_checks) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(host_loopback) {
+  Tree t;
+  const json egress = {{"allow", {{{"to", {{{"cidr", "10.0.0.0/8"}}}}}}}};
+  // Direct egress in the host's network namespace: its loopback is refused...
+  const auto shared = compile_ok({{"mxc", {{"network", {{"egress", egress}}}}}}, t.sources());
+  BOOST_TEST(shared.host_loopback_refused);
+  // ...unless the policy allows it,
+  const auto allowed = compile_ok(
+      {{"mxc", {{"network", {{"egress", egress}, {"hostLoopback", "allow"}}}}}}, t.sources());
+  BOOST_TEST(!allowed.host_loopback_refused);
+  // and a container with its own network namespace keeps its own loopback.
+  const auto own = compile_ok({{"mxc", {{"network", {{"egress", egress}}}}},
+                               {"linux", {{"namespaces", {{{"type", "network"}}}}}}},
+                              t.sources());
+  BOOST_TEST(!own.host_loopback_refused);
+  // Joining this process's own namespace by path is sharing it.
+  const auto joined = compile_ok(
+      {{"mxc", {{"network", {{"egress", egress}}}}},
+       {"linux", {{"namespaces", {{{"type", "network"}, {"path", "/proc/self/ns/net"}}}}}}},
+      t.sources());
+  BOOST_TEST(joined.host_loopback_refused);
+  BOOST_TEST(
+      compile_error({{"mxc", {{"network", {{"default", "deny"}, {"hostLoopback", "allow"}}}}}},
+                    t.sources()) ==
+      "/b/config.json: mxc.network.hostLoopback: allow needs the host's network namespace "
+      "(the container gets its own, whose loopback is not the host's: use network.egress "
+      "without a network namespace)");
+  BOOST_TEST(
+      compile_error({{"mxc", {{"network", {{"default", "allow"}, {"hostLoopback", "deny"}}}}}},
+                    t.sources()) ==
+      "/b/config.json: mxc.network.hostLoopback: deny needs network.egress or "
+      "network.default: deny (the container shares the host's network, where every "
+      "address is reachable)");
+  BOOST_TEST(compile_error({{"mxc", {{"network", {{"default", "deny"}, {"hostLoopback", "yes"}}}}}},
+                           t.sources())
+                 .find("mxc.network.hostLoopback") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(claims) {
   Tree t;
   PolicySources s = t.sources();

@@ -285,8 +285,32 @@ BOOST_AUTO_TEST_CASE(conversion) {
   auto none = wire_to_policy(wire_ok({{"network", {{"egress", {{"default", "deny"}}}}}}), "w");
   BOOST_TEST(!none->network->egress.has_value());
   BOOST_TEST(none->network->default_ == "deny");
+  // ingress: inbound from the network is never allowed; the host's loopback
+  // only where the container has the host's network (direct egress).
+  BOOST_TEST(policy_error({{"network", {{"ingress", {{"default", "allow"}}}}}}) ==
+             "w.json: network.ingress.default: allow cannot be enforced (inbound connections "
+             "are not filtered)");
   BOOST_TEST(policy_error({{"network", {{"ingress", {{"hostLoopback", "allow"}}}}}}) ==
-             "w.json: network.ingress: inbound or host-loopback traffic cannot be allowed");
+             "w.json: network.ingress.hostLoopback: allow needs direct egress (network.egress "
+             "with default allow or rules): without it the container has its own network, and "
+             "its own loopback");
+  auto lo_allowed =
+      wire_to_policy(wire_ok({{"network",
+                               {{"egress", {{"allow", {{{"to", {{{"cidr", "10.0.0.0/8"}}}}}}}}},
+                                {"ingress", {{"hostLoopback", "allow"}}}}}}),
+                     "w");
+  BOOST_TEST_REQUIRE(static_cast<bool>(lo_allowed), (lo_allowed ? "" : lo_allowed.error().message));
+  BOOST_TEST(*lo_allowed->network->hostLoopback == "allow");
+  // The host's network unfiltered, its loopback denied: an allow-all filter carries the refusal.
+  auto lo_denied = wire_to_policy(
+      wire_ok({{"network",
+                {{"egress", {{"default", "allow"}}}, {"ingress", {{"hostLoopback", "deny"}}}}}}),
+      "w");
+  BOOST_TEST_REQUIRE(static_cast<bool>(lo_denied), (lo_denied ? "" : lo_denied.error().message));
+  BOOST_TEST_REQUIRE(lo_denied->network->egress.has_value());
+  BOOST_TEST(lo_denied->network->egress->default_ == "allow");
+  BOOST_TEST(lo_denied->network->egress->allow.empty());
+  BOOST_TEST(*lo_denied->network->hostLoopback == "deny");
   BOOST_TEST(policy_error({{"ui", {{"clipboard", "read"}}}}) ==
              "w.json: ui.clipboard: \"read\" needs the session tier");
   BOOST_TEST(policy_error({{"containment", "seatbelt"}}) ==

@@ -173,6 +173,34 @@ BOOST_AUTO_TEST_CASE(rules_that_match_everything) {
   BOOST_TEST(verdict(none.get(), packet("127.0.0.1", kTcp, 80)) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(the_hosts_loopback_is_refused_before_any_rule) {
+  // A container in the host's network namespace: 127/8, 0/8, ::1 and :: are
+  // the host's, refused even by an allow-everything filter.
+  auto fd = mxc::sys::load_egress_program(rules(json::parse(R"({"default": "allow"})")),
+                                          EgressHook::kSkb, mxc::sys::LoopbackKind::kHost);
+  BOOST_TEST_REQUIRE(static_cast<bool>(fd), (fd ? "" : fd.error().message));
+  BOOST_TEST(verdict(fd->get(), packet("127.0.0.1", kTcp, 5432)) == 0u);
+  BOOST_TEST(verdict(fd->get(), packet("127.8.9.10", kUdp, 53)) == 0u);
+  BOOST_TEST(verdict(fd->get(), packet("0.0.0.0", kTcp, 80)) == 0u);
+  BOOST_TEST(verdict(fd->get(), packet("::1", kTcp, 5432)) == 0u);
+  BOOST_TEST(verdict(fd->get(), packet("::", kTcp, 80)) == 0u);
+  BOOST_TEST(verdict(fd->get(), packet("10.0.0.5", kTcp, 80)) == 1u);
+  BOOST_TEST(verdict(fd->get(), packet("128.0.0.1", kTcp, 80)) == 1u);
+  BOOST_TEST(verdict(fd->get(), packet("::2", kTcp, 80)) == 1u);
+  // The container's own loopback (kOwn, the default) passes as before.
+  auto own = mxc::sys::load_egress_program(rules(json::parse(R"({"default": "deny"})")),
+                                           EgressHook::kSkb, mxc::sys::LoopbackKind::kOwn);
+  BOOST_TEST_REQUIRE(static_cast<bool>(own), (own ? "" : own.error().message));
+  BOOST_TEST(verdict(own->get(), packet("127.0.0.1", kTcp, 5432)) == 1u);
+  BOOST_TEST(verdict(own->get(), packet("::1", kTcp, 5432)) == 1u);
+  BOOST_TEST(verdict(own->get(), packet("0.0.0.0", kTcp, 80)) == 0u);  // not loopback: the rules
+  for (EgressHook h : {EgressHook::kConnect4, EgressHook::kConnect6}) {
+    auto c = mxc::sys::load_egress_program(rules(json::parse(R"({"default": "allow"})")), h,
+                                           mxc::sys::LoopbackKind::kHost);
+    BOOST_TEST(static_cast<bool>(c), (c ? "" : c.error().message));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(connect_programs_load) {
   // No test run for cgroup/connect programs; the verifier must accept them
   // (the integration test test_policy_egress.sh exercises them).

@@ -44,7 +44,14 @@ struct CompiledPolicy {
   nlohmann::json proxy;                // null, or {"port", "allowDomains", "hosts", "allowCidrs"}
   nlohmann::json agent;                // {"name", "identity"} or null
   nlohmann::json config_patch;         // {"addNamespaces": [...], "setEnv": ["K=V", ...]} or {}
+  // Direct egress in the host's network namespace, network.hostLoopback not
+  // allowed: the egress filter refuses loopback destinations too.
+  bool host_loopback_refused = false;
 };
+
+// Whether the container will be in this process's network namespace: config
+// lists no network namespace, or one whose path is ours.
+bool shares_runtime_netns(const spec::Config& config);
 
 // $HOME when set and absolute, else the passwd entry of the real uid; "" if neither.
 std::string invoking_user_home();

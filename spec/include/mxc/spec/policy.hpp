@@ -103,6 +103,11 @@ struct PolicyNetwork {
   std::map<std::string, std::vector<std::string>> hosts;  // name -> IPv4/IPv6 literals
   std::vector<std::string> allowCidrs;                    // "10.0.0.0/8", "::1/128"
   std::optional<PolicyEgress> egress;
+  // JSON "hostLoopback": allow | deny (MXC 0.8's ingress.hostLoopback): may
+  // the container reach the host's loopback services, and they it? Only a
+  // container in the host's network namespace has the host's loopback; with
+  // direct egress there it is refused unless this says allow.
+  std::optional<std::string> hostLoopback;
 };
 
 struct PolicyDesktop {
