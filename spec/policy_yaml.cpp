@@ -5,8 +5,10 @@
 // after kPolicyMaxNodes, before it is built), bound nesting, refuse duplicate
 // keys, and resolve plain scalars with the YAML 1.2 core schema ("yes" stays a
 // string, so `shareInput: yes` is refused as not a boolean).
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -85,9 +87,17 @@ std::optional<json> float_value(std::string_view s) {
   if (!t.empty() && t[0] == '+') t.remove_prefix(1);
   if (t.empty() || !(std::isdigit(static_cast<unsigned char>(t[0])) || t[0] == '.' || t[0] == '-'))
     return std::nullopt;
-  double d = 0;
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
-  if (ec != std::errc() || p != t.data() + t.size() || !std::isfinite(d)) return std::nullopt;
+  // strtod, not std::from_chars<double>: that one pulls libm into every
+  // process of the runtime (for fesetround). The character set keeps strtod
+  // to decimal notation (no hex floats, inf or nan); the runtime never calls
+  // setlocale, so the decimal point is '.'.
+  if (t.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return std::nullopt;
+  const std::string text(t);
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(text.c_str(), &end);
+  if (errno == ERANGE || end != text.c_str() + text.size() || !std::isfinite(d))
+    return std::nullopt;
   return json(d);
 }
 

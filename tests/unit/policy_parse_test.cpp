@@ -312,6 +312,19 @@ BOOST_AUTO_TEST_CASE(yaml_types_follow_the_core_schema) {
              "\"5\"");
   BOOST_TEST(text_error("limits: {timeoutMs: 99999999999999999999999}\n") ==
              "p.yaml: YAML line 1 column 21: integer \"99999999999999999999999\" is out of range");
+  // Floats are numbers (decimal notation only): a float where an integer
+  // belongs is a type error naming a number; hex floats and inf stay strings.
+  BOOST_TEST(text_error("limits: {timeoutMs: 1.5}\n").find("got number 1.5") != std::string::npos,
+             text_error("limits: {timeoutMs: 1.5}\n"));
+  BOOST_TEST(
+      text_error("limits: {timeoutMs: -2.5e3}\n").find("got number -2500") != std::string::npos,
+      text_error("limits: {timeoutMs: -2.5e3}\n"));
+  BOOST_TEST(
+      text_error("limits: {timeoutMs: 0x1p3}\n").find("got string \"0x1p3\"") != std::string::npos,
+      text_error("limits: {timeoutMs: 0x1p3}\n"));
+  BOOST_TEST(
+      text_error("limits: {timeoutMs: 1e999}\n").find("got string \"1e999\"") != std::string::npos,
+      text_error("limits: {timeoutMs: 1e999}\n"));
   BOOST_TEST(text_error("agent: !!binary aGVsbG8=\n") ==
              "p.yaml: YAML line 1 column 8: unsupported tag \"tag:yaml.org,2002:binary\"");
 }
