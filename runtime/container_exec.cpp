@@ -82,6 +82,8 @@ Result<int> exec_container(const RuntimeContext& ctx, const ExecOptions& opts) {
   if (c->plugin->table().exec == nullptr) {
     return make_error("backend " + c->record.backend + " does not support exec");
   }
+  // Refused before the process runs, not after.
+  if (!opts.pid_file.empty()) MXC_TRY(sys::check_pid_file(opts.pid_file));
   auto config_text = c->dir.read_config();
   if (!config_text) return config_text.error();
   auto config = nlohmann::json::parse(*config_text, nullptr, false);

@@ -357,7 +357,8 @@ Result<int> parse_signal(const std::string& text) {
 
 Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts,
                                bool* start_follows) {
-  if (start_follows != nullptr) *start_follows = false;
+  const bool starts_next = start_follows != nullptr;
+  if (starts_next) *start_follows = false;
   MXC_TRY(validate_container_id(opts.id));
   if (!opts.pid_file.empty()) MXC_TRY(sys::check_pid_file(opts.pid_file));
   std::error_code ec;
@@ -528,9 +529,9 @@ Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& o
   bool early_hooks =
       config->hooks && (!config->hooks->prestart.empty() || !config->hooks->createRuntime.empty() ||
                         !config->hooks->createContainer.empty());
-  if (opts.start_follows && opts.foreground && !need_shim && !early_hooks) {
+  if (starts_next && opts.foreground && !need_shim && !early_hooks) {
     req.flags |= MXC_CREATE_START_FOLLOWS;
-    if (start_follows != nullptr) *start_follows = true;
+    *start_follows = true;
   }
   req.console_fd = opts.console_fd;
   req.preserve_fds = opts.preserve_fds;
@@ -793,7 +794,6 @@ Result<int> wait_foreground(const ContainerRecord& record, const Plugin& plugin,
 Result<int> run_container(const RuntimeContext& ctx, const CreateOptions& opts_in, bool detach) {
   CreateOptions opts = opts_in;
   opts.foreground = !detach;
-  opts.start_follows = true;
   // In the foreground without --console-socket, a terminal is relayed to the
   // caller's own: the backend sends the pty master over this pair.
   sys::UniqueFd console_ours;

@@ -466,27 +466,28 @@ Result<CompiledPolicy> compile_policy(const spec::Config& config, const PolicySo
       plugin_net["proxy"] = json{{"address", "127.0.0.1"}, {"port", kProxyPort}};
       out.config_patch["setEnv"] = proxy_env_patch();
     }
-    if (net.egress) {
-      // Enforced by the runtime's cgroup BPF program (sys/egress_bpf.hpp) on
-      // the container's own network: no namespace is added.
-      out.fields.push_back("network.egress");
-      plugin_net["egress"] = spec::egress_to_json(*net.egress);
-    }
     // The host's loopback is the container's only if it shares the host's
-    // network namespace: there direct egress refuses it unless allowed (the
-    // egress filter does it; without one, every address is reachable).
+    // network namespace: there direct egress refuses it unless allowed, and
+    // an explicit deny on the unfiltered host network gets an allow-all
+    // filter to carry the refusal.
     const bool shared = !deny && shares_runtime_netns(config);
     if (net.hostLoopback == "allow" && !shared) {
       return fail("network.hostLoopback",
                   "allow needs the host's network namespace (the container gets its own, whose "
                   "loopback is not the host's: use network.egress without a network namespace)");
     }
-    if (net.hostLoopback == "deny" && shared && !net.egress) {
-      return fail("network.hostLoopback",
-                  "deny needs network.egress or network.default: deny (the container shares the "
-                  "host's network, where every address is reachable)");
+    std::optional<spec::PolicyEgress> egress = net.egress;
+    if (net.hostLoopback == "deny" && shared && !egress) {
+      egress.emplace();
+      egress->default_ = "allow";
     }
-    out.host_loopback_refused = shared && net.egress && net.hostLoopback != "allow";
+    if (egress) {
+      // Enforced by the runtime's cgroup BPF program (sys/egress_bpf.hpp) on
+      // the container's own network: no namespace is added.
+      out.fields.push_back("network.egress");
+      plugin_net["egress"] = spec::egress_to_json(*egress);
+    }
+    out.host_loopback_refused = shared && egress && net.hostLoopback != "allow";
     out.plugin_json["network"] = plugin_net;
   }
 

@@ -502,13 +502,6 @@ Result<Policy> wire_to_policy(const WireConfig& wire, std::string_view label) {
                     "allow needs direct egress (network.egress with default allow or rules): "
                     "without it the container has its own network, and its own loopback");
       }
-      if (*net.hostLoopback == "deny" && net.default_ == "allow" && !net.egress) {
-        // The host's network, unfiltered: an allow-everything egress filter
-        // carries the refusal of the host's loopback.
-        PolicyEgress all;
-        all.default_ = "allow";
-        net.egress = std::move(all);
-      }
     }
     if (n.proxy) {
       return fail("network.proxy", "an external proxy is not supported; the runtime runs its own");

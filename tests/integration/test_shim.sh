@@ -121,6 +121,12 @@ run_cmd rt start "$id"
 assert_ne 0 "$RC" "a second start fails"
 assert_one_line_error "second start" "it is running, not created"
 assert_eq "running running" "$(rt state "$id" | jq -r '.status + " " + .shim.state')" "state after the refused start: running, shim running"
+# exec with a pid file that is a directory: refused before the process runs.
+run_cmd rt exec --pid-file "$WORK" "$id" touch /exec-ran
+assert_ne 0 "$RC" "exec with a pid file that is a directory fails"
+assert_one_line_error "exec pid file that is a directory" "not a regular file"
+run_cmd rt exec "$id" sh -c 'test -e /exec-ran && echo ran || echo not-run'
+assert_eq "not-run" "$OUT" "the refused exec's process never ran"
 rt delete -f "$id"
 
 # ---- process timeout (mxc.limits.timeoutMs) ------------------------------------

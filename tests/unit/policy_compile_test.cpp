@@ -2,6 +2,7 @@
 // on a temporary directory tree.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -336,12 +337,17 @@ BOOST_AUTO_TEST_CASE(host_loopback) {
       "/b/config.json: mxc.network.hostLoopback: allow needs the host's network namespace "
       "(the container gets its own, whose loopback is not the host's: use network.egress "
       "without a network namespace)");
-  BOOST_TEST(
-      compile_error({{"mxc", {{"network", {{"default", "allow"}, {"hostLoopback", "deny"}}}}}},
-                    t.sources()) ==
-      "/b/config.json: mxc.network.hostLoopback: deny needs network.egress or "
-      "network.default: deny (the container shares the host's network, where every "
-      "address is reachable)");
+  // deny on the host's unfiltered network: an allow-all filter carries the refusal.
+  const auto unfiltered = compile_ok(
+      {{"mxc", {{"network", {{"default", "allow"}, {"hostLoopback", "deny"}}}}}}, t.sources());
+  BOOST_TEST(unfiltered.host_loopback_refused);
+  BOOST_TEST(unfiltered.plugin_json["network"]["egress"].dump() ==
+             R"({"allow":[],"default":"allow","deny":[]})");
+  BOOST_TEST(std::count(unfiltered.fields.begin(), unfiltered.fields.end(), "network.egress") == 1);
+  // Without hostLoopback the host's network stays unfiltered.
+  const auto open = compile_ok({{"mxc", {{"network", {{"default", "allow"}}}}}}, t.sources());
+  BOOST_TEST(!open.host_loopback_refused);
+  BOOST_TEST(!open.plugin_json["network"].contains("egress"));
   BOOST_TEST(compile_error({{"mxc", {{"network", {{"default", "deny"}, {"hostLoopback", "yes"}}}}}},
                            t.sources())
                  .find("mxc.network.hostLoopback") != std::string::npos);

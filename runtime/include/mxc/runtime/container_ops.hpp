@@ -33,10 +33,9 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string pid_file;
   std::string console_socket;
-  int console_fd = -1;         // a connected socket for the pty master (foreground run)
-  unsigned preserve_fds = 0;   // fds 3 .. 3+N-1 pass to the container process
-  bool foreground = false;     // `run` without --detach: this process will wait for it
-  bool start_follows = false;  // `run`: start() comes right after create()
+  int console_fd = -1;        // a connected socket for the pty master (foreground run)
+  unsigned preserve_fds = 0;  // fds 3 .. 3+N-1 pass to the container process
+  bool foreground = false;    // `run` without --detach: this process will wait for it
   bool no_pivot = false;
   std::string policy_file;  // --policy FILE (JSON or YAML)
   std::string workspace;    // --workspace DIR: ${WORKSPACE} in the policy
@@ -46,8 +45,9 @@ struct CreateOptions {
 inline constexpr const char* kBackendAnnotation = "mxc.isolation.backend";
 inline constexpr const char* kDefaultBackend = "processcontainer";
 
-// `start_follows`, if given, says whether the backend was told that start()
-// comes at once (MXC_CREATE_START_FOLLOWS): it may have started the process.
+// `start_follows`: given by a caller that starts the container right after
+// (`run`); set to whether the backend was told so (MXC_CREATE_START_FOLLOWS),
+// in which case it may have started the process already.
 Result<pid_t> create_container(const RuntimeContext& ctx, const CreateOptions& opts,
                                bool* start_follows = nullptr);
 // `after_create`: the start that create_container promised (the container
